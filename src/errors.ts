@@ -18,7 +18,7 @@ export interface ErrorContext {
   retryable?: boolean;
 }
 
-/** The error table: code → [exit code class, retryable by default, what it means]. */
+/** The error table: code → whether it is retryable by default, and what it means. */
 export const ERROR_CODES = {
   ARCHIVER_MANIFEST_INVALID: { retryable: false, summary: 'A manifest is not valid JSON or does not have the BOSS shape; every problem is listed with its path.' },
   ARCHIVER_MANIFEST_UNREADABLE: { retryable: false, summary: 'A manifest file, folder, URL or environment variable could not be read.' },
@@ -36,6 +36,7 @@ export const ERROR_CODES = {
   ARCHIVER_STORE_FAILED: { retryable: true, summary: 'Storing an event failed (I/O error or an exception in `store`); it is retried with backoff.' },
   ARCHIVER_STORE_TIMEOUT: { retryable: true, summary: 'A `store` call exceeded `store_timeout_ms`; it was aborted and is retried.' },
   ARCHIVER_RETRIES_EXHAUSTED: { retryable: false, summary: 'An event still failed after `max_retries` retries; it is dead-lettered.' },
+  ARCHIVER_STOPPED_UNSTORED: { retryable: false, summary: 'An event was still queued when its actor stopped and the drain timeout ran out; it is dead-lettered so that it can be re-played.' },
   ARCHIVER_DEAD_LETTER_FAILED: { retryable: true, summary: 'The dead-letter folder itself could not be written; the event is kept in memory and retried.' },
   ARCHIVER_ACTOR_START_FAILED: { retryable: true, summary: 'An actor failed to construct or start; the other actors keep running.' },
   ARCHIVER_BUS_FAILED: { retryable: true, summary: 'The message bus (Zenoh via the bridge) is unreachable or failed a call.' },
@@ -133,4 +134,13 @@ export function isRetryable(err: unknown): boolean {
   if (err instanceof Error && err.name === 'UnrecoverableError') return false;
   if (err && typeof err === 'object' && (err as { retryable?: unknown }).retryable === false) return false;
   return true;
+}
+
+/**
+ * The code of any thrown value: its own when it is one of ours (also from another copy of
+ * this package, as a plugin may bundle), otherwise `fallback`.
+ */
+export function errorCode(err: unknown, fallback: ErrorCode = 'ARCHIVER_STORE_FAILED'): ErrorCode {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && Object.hasOwn(ERROR_CODES, code) ? (code as ErrorCode) : fallback;
 }

@@ -239,8 +239,9 @@ function describeInPython(messages: Uint8Array[]): ({ desc: Desc } | { error: st
 describe('CBOR against heros.serdes', () => {
   it('has a corpus of at least 100 heros messages', () => {
     expect(fromHeros.length).toBeGreaterThanOrEqual(100);
-    // Only the structured-dtype array is beyond Python's own decoder (see below).
-    expect(corpus.entries.filter((e) => e.desc === undefined).map((e) => e.name)).toEqual(['ndarray structured']);
+    // Only the structured-dtype array is beyond Python's own decoder (see below), and, with
+    // the pinned cbor2 5.9, a UTC offset with seconds (cbor2 5 cannot parse it back).
+    expect(corpus.entries.filter((e) => e.desc === undefined).map((e) => e.name).sort()).toEqual(['datetime offset seconds', 'ndarray structured']);
   });
 
   it('matches the event bytes of heros.md', () => {
@@ -318,7 +319,7 @@ describe('CBOR against heros.serdes', () => {
 
   it('decodes structured dtypes that Python itself cannot read back', () => {
     const e = entry('ndarray structured');
-    expect(e.pythonDecodeError).toMatch(/4242/);
+    expect(e.pythonDecodeError).toMatch(/4242|not understood/);
     const value = decodeHeros(bytesOf(e)) as NdArray;
     expect(value.dtype).toBe("[('a', '<i4'), ('b', 'u1')]");
     expect(value.shape).toEqual([1]);

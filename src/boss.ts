@@ -1,0 +1,279 @@
+/**
+ * Boss: the supervisor. It turns manifest entries into running actors, the way BOSS does for
+ * Python HEROs, but in one process and with isolation between actors.
+ *
+ *   manifests ─► parseManifests ─► prepareActors: resolve classname, validate arguments,
+ *   (manifest.ts)                   construct (templates compile) ── all problems at once
+ *                                          │
+ *                                          ▼
+ *                  Boss.start(): actor.start() in manifest order, each with a timeout;
+ *                                an actor that fails is reported, the others run on
+ *                  Boss.stop():  actor.stop() in reverse order (each drains its queue)
+ *
+ *   bus (memory or Zenoh) ──samples──► actor (EventObserver) ──files──► archive root
+ *                                           └─ failures ──► dead-letter folder
+ */
+import path from 'node:path';
+import type { Bus } from './bus/bus.js';
+import { MemoryBus } from './bus/memory.js';
+import { DeadLetterStore } from './dead-letter.js';
+import { ArchiverError, ConfigError, type ConfigProblem } from './errors.js';
+import { silentLogger, type Logger } from './log.js';
+import { argumentsPath, type ManifestEntry } from './manifest.js';
+import type { ActorClass, ActorContext, EventObserver } from './observer.js';
+import { validateOptions } from './options.js';
+import { resolveActorClass } from './registry.js';
+import type { ArchiverStats } from './archiver.js';
+
+/** Supervisor settings. */
+export interface BossOptions {
+  /** Where events come from. */
+  bus: Bus;
+  /** Root logger; each actor gets a child with `{actor: _id}`. @default silent */
+  logger?: Logger;
+  /** HEROS realm for actors that do not name one. @default "heros" */
+  realm?: string;
+  /** Folder every archived file must be inside. @default "/" (anywhere, as herostools) */
+  root?: string;
+  /** Folder relative rendered paths resolve from. @default process.cwd() */
+  baseDir?: string;
+  /** Dead-letter folder. @default "<cwd>/.heros-archiver/dead-letter" */
+  deadLetterDir?: string;
+  /** Budget for one actor's `start()`, ms. @default 30000 */
+  startTimeoutMs?: number;
+  /** Budget for one actor's drain on stop, ms. @default 30000 */
+  drainTimeoutMs?: number;
+}
+
+/** State of one actor. */
+export type ActorState = 'created' | 'starting' | 'running' | 'failed' | 'stopping' | 'stopped';
+
+/** One actor as `status()` reports it. */
+export interface ActorStatus {
+  id: string;
+  classname: string;
+  state: ActorState;
+  /** Why it failed, when it did. */
+  error?: { code: string; message: string };
+  /** Counters, for archivers. */
+  stats?: ArchiverStats;
+}
+
+/** A manifest entry whose class and options have been checked. */
+export interface PreparedActor {
+  readonly entry: ManifestEntry;
+  readonly cls: ActorClass;
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
+interface Slot {
+  prepared: PreparedActor;
+  actor: EventObserver | undefined;
+  state: ActorState;
+  error: ArchiverError | undefined;
+}
+
+/**
+ * Resolves every entry's class, validates its arguments and constructs it once without a bus
+ * (constructors do no I/O), so that everything checkable is checked. Throws one
+ * {@link ConfigError} listing every problem.
+ */
+export async function prepareActors(entries: readonly ManifestEntry[]): Promise<PreparedActor[]> {
+  const problems: ConfigProblem[] = [];
+  const prepared: PreparedActor[] = [];
+  const probeBus = new MemoryBus();
+  for (const entry of entries) {
+    const where = argumentsPath(entry);
+    let cls: ActorClass;
+    try {
+      cls = await resolveActorClass(entry.classname, entry.origin.baseDir, entry.id);
+    } catch (err) {
+      const e = err as ArchiverError;
+      problems.push({ code: e.code ?? 'ARCHIVER_CLASS_NOT_FOUND', path: `${entry.origin.source}${entry.origin.pointer}.classname`, message: e.message, actorId: entry.id });
+      continue;
+    }
+    for (const [key, value] of Object.entries(entry.arguments)) {
+      // BOSS conventions we cannot honour: "$name" (a RemoteHERO) and "@_boss_loop".
+      if (typeof value === 'string' && (value === '@_boss_loop' || /^\$[A-Za-z_]/.test(value))) {
+        problems.push({
+          code: 'ARCHIVER_OPTIONS_INVALID',
+          path: `${where}.${key}`,
+          message: `"${value}" is a BOSS reference (${value.startsWith('$') ? 'a RemoteHERO' : 'the event loop'}); archivers take no such argument`,
+          actorId: entry.id,
+        });
+      }
+    }
+    const { options, problems: optionProblems } = validateOptions(cls.optionsSchema, entry.arguments, where, entry.id);
+    problems.push(...optionProblems);
+    try {
+      // Constructed even when some options are wrong, so that e.g. a template that does not
+      // compile is reported together with an unknown key, not after it is fixed.
+      new cls(options as never, probeContext(entry, probeBus));
+    } catch (err) {
+      const reported = new Set(optionProblems.map((p) => p.path));
+      const found = constructionProblems(err, entry, where).filter((p) => !reported.has(p.path));
+      // With invalid options a constructor may fail for that reason alone; keep only coded problems then.
+      problems.push(...(optionProblems.length > 0 ? found.filter(() => err instanceof ArchiverError) : found));
+      continue;
+    }
+    if (optionProblems.length === 0) prepared.push(Object.freeze({ entry, cls, options }));
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return prepared;
+}
+
+function constructionProblems(err: unknown, entry: ManifestEntry, where: string): ConfigProblem[] {
+  if (err instanceof ConfigError) {
+    return err.problems.map((p) => ({ ...p, path: p.path.startsWith(where) ? p.path : `${where}.${p.path}`, actorId: entry.id }));
+  }
+  if (err instanceof ArchiverError) {
+    return [{ code: err.code, path: err.path ? `${where}.${err.path}` : where, message: err.message, actorId: entry.id }];
+  }
+  return [{ code: 'ARCHIVER_OPTIONS_INVALID', path: where, message: `constructor failed: ${(err as Error)?.message ?? String(err)}`, actorId: entry.id }];
+}
+
+function probeContext(entry: ManifestEntry, bus: Bus): ActorContext {
+  return {
+    id: entry.id,
+    classname: entry.classname,
+    bus,
+    logger: silentLogger(),
+    realm: 'heros',
+    root: '/',
+    baseDir: process.cwd(),
+    deadLetters: new DeadLetterStore(path.join(process.cwd(), '.heros-archiver', 'dead-letter')),
+    drainTimeoutMs: 0,
+  };
+}
+
+/** Runs a set of actors. */
+export class Boss {
+  readonly #options: Required<Omit<BossOptions, 'logger'>> & { logger: Logger };
+  readonly #slots: Slot[] = [];
+  readonly #deadLetters: DeadLetterStore;
+  #stopping: Promise<void> | undefined;
+
+  constructor(options: BossOptions) {
+    const cwd = process.cwd();
+    this.#options = {
+      bus: options.bus,
+      logger: options.logger ?? silentLogger(),
+      realm: options.realm ?? 'heros',
+      root: path.resolve(options.root ?? '/'),
+      baseDir: path.resolve(options.baseDir ?? cwd),
+      deadLetterDir: path.resolve(options.deadLetterDir ?? path.join(cwd, '.heros-archiver', 'dead-letter')),
+      startTimeoutMs: options.startTimeoutMs ?? 30_000,
+      drainTimeoutMs: options.drainTimeoutMs ?? 30_000,
+    };
+    this.#deadLetters = new DeadLetterStore(this.#options.deadLetterDir);
+  }
+
+  /** The dead-letter folder all actors share (one sub-folder per actor). */
+  get deadLetters(): DeadLetterStore {
+    return this.#deadLetters;
+  }
+
+  /**
+   * Starts prepared actors in manifest order. An actor that fails to construct or start is
+   * logged (`ARCHIVER_ACTOR_START_FAILED`) and reported by `status()`; the others run.
+   * Resolves with the number of actors running.
+   */
+  async start(prepared: readonly PreparedActor[]): Promise<number> {
+    const log = this.#options.logger;
+    for (const p of prepared) {
+      const slot: Slot = { prepared: p, actor: undefined, state: 'starting', error: undefined };
+      this.#slots.push(slot);
+      const context = this.#context(p.entry);
+      try {
+        slot.actor = new p.cls(p.options as never, context);
+        await withTimeout(slot.actor.start(), this.#options.startTimeoutMs, `start of actor "${p.entry.id}"`);
+        slot.state = 'running';
+        context.logger.info({ classname: p.entry.classname }, 'actor started');
+      } catch (err) {
+        slot.state = 'failed';
+        slot.error = new ArchiverError('ARCHIVER_ACTOR_START_FAILED', `actor "${p.entry.id}" failed to start: ${(err as Error)?.message ?? String(err)}`, {
+          actorId: p.entry.id,
+          classname: p.entry.classname,
+          cause: err,
+        });
+        log.error({ actor: p.entry.id, code: slot.error.code, err }, 'actor failed to start');
+        await slot.actor?.stop().catch(() => undefined);
+      }
+    }
+    return this.#slots.filter((s) => s.state === 'running').length;
+  }
+
+  /** Stops every actor in reverse start order, each draining its queue. Idempotent. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+
+  async #stop(): Promise<void> {
+    for (const slot of [...this.#slots].reverse()) {
+      if (!slot.actor || slot.state === 'stopped') continue;
+      const wasRunning = slot.state === 'running';
+      slot.state = 'stopping';
+      try {
+        await slot.actor.stop();
+      } catch (err) {
+        this.#options.logger.error({ actor: slot.prepared.entry.id, err }, 'actor failed to stop cleanly');
+      }
+      slot.state = 'stopped';
+      if (wasRunning) this.#options.logger.info({ actor: slot.prepared.entry.id }, 'actor stopped');
+    }
+  }
+
+  /** State and counters of every actor. */
+  status(): ActorStatus[] {
+    return this.#slots.map((s) => ({
+      id: s.prepared.entry.id,
+      classname: s.prepared.entry.classname,
+      state: s.state,
+      ...(s.error ? { error: { code: s.error.code, message: s.error.message } } : {}),
+      ...(hasStats(s.actor) ? { stats: s.actor.stats() } : {}),
+    }));
+  }
+
+  /** The running actor with `_id` `id`, if any. */
+  actor(id: string): EventObserver | undefined {
+    return this.#slots.find((s) => s.prepared.entry.id === id)?.actor;
+  }
+
+  #context(entry: ManifestEntry): ActorContext {
+    return {
+      id: entry.id,
+      classname: entry.classname,
+      bus: this.#options.bus,
+      logger: this.#options.logger.child({ actor: entry.id }),
+      realm: this.#options.realm,
+      root: this.#options.root,
+      baseDir: this.#options.baseDir,
+      deadLetters: this.#deadLetters,
+      drainTimeoutMs: this.#options.drainTimeoutMs,
+    };
+  }
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// Duck-typed: an archiver class from another copy of this package is not `instanceof` ours.
+function hasStats(actor: EventObserver | undefined): actor is EventObserver & { stats(): ArchiverStats } {
+  return typeof (actor as { stats?: unknown } | undefined)?.stats === 'function';
+}

@@ -1,0 +1,59 @@
+/**
+ * FileArchiver: a DataArchiver that writes one file per event (or per sub-array), named by a
+ * Jinja2 `save_template` rendered with the event's merged metadata. ArrayArchiver and
+ * JsonArchiver build on it; so can custom archivers that write their own formats.
+ */
+import { DataArchiver, type DataArchiverOptions, type Metadata } from './archiver.js';
+import { ConfigError, type ArchiverError } from './errors.js';
+import type { ActorContext } from './observer.js';
+import type { OptionsSchema } from './options.js';
+import { writeFileAtomic, type FsyncPolicy } from './storage/atomic-file.js';
+import { compileTemplate, type CompiledTemplate } from './template.js';
+
+/** Options of file-writing archivers. */
+export interface FileArchiverOptions extends DataArchiverOptions {
+  /** Jinja2 template of the file path, rendered with the merged metadata. Required. */
+  readonly save_template: string;
+  /** `none`: leave flushing to the OS (as herostools); `file`: fdatasync each file before it
+   *  appears under its name. @default "none" */
+  readonly fsync: FsyncPolicy;
+}
+
+/** Base class of archivers that write one file per event. */
+export abstract class FileArchiver<O extends FileArchiverOptions = FileArchiverOptions> extends DataArchiver<O> {
+  static override readonly optionsSchema: OptionsSchema = {
+    ...DataArchiver.optionsSchema,
+    save_template: { type: 'string', required: true, nonEmpty: true, doc: 'Jinja2 template of the file path, rendered with the merged metadata (see "Templates").' },
+    fsync: { type: 'string', enum: ['none', 'file'], default: 'none', doc: '`none` leaves flushing to the OS, as herostools; `file` makes each file durable (fdatasync) before it appears under its name.' },
+  };
+
+  /** The compiled `save_template`. */
+  protected readonly template: CompiledTemplate;
+
+  constructor(options: O, context: ActorContext) {
+    super(options, context);
+    // Compiling here (no I/O) makes a broken template a configuration error, found by
+    // `heros-archiver validate`, not a failure of every event.
+    try {
+      this.template = compileTemplate(options.save_template);
+    } catch (err) {
+      const e = err as ArchiverError;
+      throw new ConfigError([{ code: e.code ?? 'ARCHIVER_TEMPLATE_INVALID', path: 'save_template', message: e.message, actorId: context.id }]);
+    }
+  }
+
+  /**
+   * Renders `save_template` with `metadata` and resolves it inside the archive root.
+   * Throws `ARCHIVER_TEMPLATE_FAILED` or `ARCHIVER_PATH_OUTSIDE_ROOT` (both dead-letter the event).
+   */
+  protected renderPath(metadata: Metadata, suffix = ''): string {
+    let rendered = this.template.render(metadata);
+    if (suffix !== '' && !rendered.endsWith(suffix)) rendered += suffix;
+    return this.resolvePath(rendered);
+  }
+
+  /** Writes a file atomically (temporary file + rename), creating parent folders. */
+  protected async writeFile(file: string, data: readonly Uint8Array[] | string): Promise<void> {
+    await writeFileAtomic(file, data, this.options.fsync ?? 'none');
+  }
+}
