@@ -14,6 +14,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Boss, prepareActors } from './boss.js';
 import type { Bus } from './bus/bus.js';
 import { DeadLetterStore } from './dead-letter.js';
+import { replayDeadLetters } from './dead-letter-replay.js';
 import { ArchiverError, ConfigError } from './errors.js';
 import { parseJsonKeepingPythonNumbers } from './formats/json-input.js';
 import { createLogger, type Logger } from './log.js';
@@ -31,6 +32,8 @@ Commands:
   render --template T --metadata JSON
                            Print the file name a save_template gives for some metadata
   dead-letter list [actor] List dead-lettered events
+  dead-letter retry <actor> [-m manifest…]
+                           Re-play an actor's dead-lettered events (after fixing the cause)
   help                     This text
   version                  Print the version
 
@@ -169,10 +172,30 @@ function renderCommand(args: readonly string[], io: CliIO): number {
 }
 
 async function deadLetterCommand(args: readonly string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parse(args, { 'state-dir': { type: 'string' }, 'dead-letter-dir': { type: 'string' } });
+  const { values, positionals } = parse(args, {
+    'state-dir': { type: 'string' },
+    'dead-letter-dir': { type: 'string' },
+    manifest: { type: 'string', multiple: true, short: 'm' },
+    root: { type: 'string' },
+    realm: { type: 'string' },
+    'log-level': { type: 'string' },
+  });
   const [sub, actor] = positionals;
   const store = new DeadLetterStore(deadLetterDir(values));
-  if (sub !== 'list') throw new ArchiverError('ARCHIVER_USAGE', 'dead-letter needs a subcommand: list [actor]');
+  if (sub === 'retry') {
+    if (!actor) throw new ArchiverError('ARCHIVER_USAGE', 'dead-letter retry needs an actor _id');
+    const prepared = (await loadPrepared(values.manifest ?? ['boss.json'])).find((p) => p.entry.id === actor);
+    if (!prepared) throw new ArchiverError('ARCHIVER_USAGE', `no actor "${actor}" in ${(values.manifest ?? ['boss.json']).join(', ')}`);
+    const result = await replayDeadLetters(prepared, store, {
+      root: path.resolve(values.root ?? '/'),
+      baseDir: process.cwd(),
+      realm: values.realm ?? 'heros',
+      logger: createLogger({ level: (values['log-level'] ?? 'warn') as 'warn' }),
+    });
+    io.out(`${actor}: ${result.entries} entries, ${result.stored} stored, ${result.failedAgain} failed again (still in ${store.actorDir(actor)})\n`);
+    return result.failedAgain === 0 ? EXIT.OK : EXIT.DATA;
+  }
+  if (sub !== 'list') throw new ArchiverError('ARCHIVER_USAGE', 'dead-letter needs a subcommand: list [actor] | retry <actor>');
   const actors = actor ? [actor] : await store.actors();
   let total = 0;
   for (const a of actors) {

@@ -60,7 +60,7 @@ export async function readManifestFiles(paths: readonly string[]): Promise<Manif
     }
     for (const file of files) {
       try {
-        docs.push({ source: path.relative(process.cwd(), file) || file, baseDir: path.dirname(file), text: await readFile(file, 'utf8') });
+        docs.push({ source: displayPath(file), baseDir: path.dirname(file), text: await readFile(file, 'utf8') });
       } catch (cause) {
         throw new ArchiverError('ARCHIVER_MANIFEST_UNREADABLE', `cannot read manifest ${file}: ${(cause as Error).message}`, { path: file, cause });
       }
@@ -155,6 +155,12 @@ function parseDocument(doc: ManifestDocument, entries: ManifestEntry[], problems
       }),
     );
   }
+}
+
+/** A path as messages show it: relative to the working directory when inside it. */
+function displayPath(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return rel === '' || rel.startsWith('..') || path.isAbsolute(rel) ? file : rel;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -51,7 +51,13 @@ export async function resolveActorClass(classname: string, baseDir: string, acto
         : pathToFileURL(path.resolve(baseDir, specifier)).href
       : resolvePackage(specifier, baseDir);
   } catch (cause) {
-    throw new ArchiverError('ARCHIVER_CLASS_NOT_FOUND', `classname "${classname}": cannot resolve "${specifier}" from ${baseDir}: ${(cause as Error).message}`, { ...ctx, cause });
+    const why = isPath ? `no module ${specifier} relative to ${baseDir}` : `no installed package "${specifier}" (from ${baseDir})`;
+    throw new ArchiverError(
+      'ARCHIVER_CLASS_NOT_FOUND',
+      `classname "${classname}" is not a built-in (${[...BUILTIN_CLASSES.keys()].filter((k) => !k.includes('.')).join(', ')}), ` +
+        `a module path ("./file.js#Class") or an installed package: ${why}`,
+      { ...ctx, cause },
+    );
   }
   let mod: Record<string, unknown>;
   try {
