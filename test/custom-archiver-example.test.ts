@@ -14,7 +14,7 @@ describe('examples/custom-archiver (a DataArchiver subclass loaded by module pat
     const t = await tempDir();
     const manifest = JSON.parse(await readFile(path.join(repoRoot, 'examples/custom-archiver/boss.json'), 'utf8')) as { arguments: Record<string, unknown> }[];
     manifest[0]!.arguments.file = path.join(t.dir, 'archive/temperature.csv');
-    const { boss, publish, deadLetterDir } = await startBoss(manifest, { baseDir: path.join(repoRoot, 'examples/custom-archiver') });
+    const { boss, publish, deadLetterDir } = await startBoss(manifest, { baseDir: path.join(repoRoot, 'examples/custom-archiver'), deadLetterDir: path.join(t.dir, 'dead-letter') });
     cleanup = async () => {
       await boss.stop();
       await t.cleanup();

@@ -12,7 +12,7 @@
  * bridge's own default is every interface, `[::]:10000`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants as fsConstants } from 'node:fs';
+import { accessSync, existsSync, constants as fsConstants } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -114,14 +114,9 @@ class BindError extends Error {
 
 async function launch(binary: string, wsHost: string, wsPort: number, options: BridgeOptions): Promise<BridgeHandle> {
   const logger = options.logger ?? silentBusLogger;
-  const hostPort = `${wsHost.includes(':') && !wsHost.startsWith('[') ? `[${wsHost}]` : wsHost}:${wsPort}`;
+  const hostPort = formatHostPort(wsHost, wsPort);
   const url = `ws/${hostPort}`;
-  const args = ['--ws-port', hostPort, '-m', options.mode ?? 'peer'];
-  for (const ep of options.listen ?? []) args.push('-l', ep);
-  for (const ep of options.connect ?? []) args.push('-e', ep);
-  if (options.multicastScouting === false) args.push('--no-multicast-scouting');
-  if (options.configFile !== undefined) args.push('-c', options.configFile);
-  for (const kv of options.cfg ?? []) args.push('--cfg', kv);
+  const args = bridgeArguments({ ...options, wsHost }, wsPort);
 
   const child = spawn(binary, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -174,7 +169,7 @@ async function launch(binary: string, wsHost: string, wsPort: number, options: B
     await stop();
     const err = new ArchiverError(
       'ARCHIVER_BUS_FAILED',
-      `Zenoh bridge ${binary} ${why}; last log lines:\n  ${tail.slice(-10).join('\n  ') || '(none)'}`,
+      `Zenoh bridge ${binary} ${why}; last log lines:\n  ${meaningfulTail(tail, 10).join('\n  ') || '(none)'}`,
       { path: binary },
     );
     throw bind ? new BindError(err) : err;
@@ -205,6 +200,21 @@ async function launch(binary: string, wsHost: string, wsPort: number, options: B
   };
 }
 
+/** The bridge's command line for `options` with the WebSocket on `wsPort`. */
+export function bridgeArguments(options: Omit<BridgeOptions, 'wsPort'>, wsPort: number): string[] {
+  const args = ['--ws-port', formatHostPort(options.wsHost ?? '127.0.0.1', wsPort), '-m', options.mode ?? 'peer'];
+  for (const ep of options.listen ?? []) args.push('-l', ep);
+  for (const ep of options.connect ?? []) args.push('-e', ep);
+  if (options.multicastScouting === false) args.push('--no-multicast-scouting');
+  if (options.configFile !== undefined) args.push('-c', options.configFile);
+  for (const kv of options.cfg ?? []) args.push('--cfg', kv);
+  return args;
+}
+
+function formatHostPort(host: string, port: number): string {
+  return `${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
+}
+
 async function stopChild(child: ChildProcess, exited: Promise<BridgeExit>, graceMs: number, markStopping: () => void): Promise<void> {
   markStopping();
   if (child.exitCode !== null || child.signalCode !== null) return;
@@ -232,9 +242,8 @@ export function findBridgeBinary(explicit?: string): string {
   if (explicit) candidates.push(explicit);
   const fromEnv = process.env[BRIDGE_BINARY_ENV];
   if (fromEnv) candidates.push(fromEnv);
-  // This module runs from src/bus (tests, tsx) or dist/src/bus (built).
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  for (const up of ['../..', '../../..']) candidates.push(path.resolve(here, up, '.tools', 'bin', BINARY_NAME));
+  const root = packageRoot();
+  if (root) candidates.push(path.join(root, '.tools', 'bin', BINARY_NAME));
   for (const candidate of candidates) {
     tried.push(candidate);
     if (isExecutable(candidate)) return candidate;
@@ -254,6 +263,18 @@ export function findBridgeBinary(explicit?: string): string {
     `Zenoh bridge binary not found (tried ${tried.join(', ')}); run scripts/setup-bridge.sh, set ${BRIDGE_BINARY_ENV}, or connect to an operator-run bridge`,
     { retryable: false },
   );
+}
+
+/** The folder of this package's package.json: src/bus runs from the sources and from dist/. */
+function packageRoot(): string | undefined {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  return undefined;
 }
 
 function isExecutable(file: string): boolean {
@@ -277,6 +298,11 @@ export function findFreePort(host = '127.0.0.1'): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** The last `n` lines without Rust backtrace frames, which would push the panic message out. */
+function meaningfulTail(lines: readonly string[], n: number): string[] {
+  return lines.filter((l) => !/^\s+\d+: |^\s+at |^stack backtrace:|^note: .*backtrace/.test(l)).slice(-n);
 }
 
 // eslint-disable-next-line no-control-regex

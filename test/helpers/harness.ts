@@ -17,12 +17,12 @@ export async function tempDir(prefix = 'ha-test-'): Promise<{ dir: string; clean
 /** A Boss on a MemoryBus running `manifest` (an entry or an array of entries). */
 export async function startBoss(
   manifest: unknown,
-  opts: { baseDir: string; root?: string; drainTimeoutMs?: number; realm?: string },
+  opts: { baseDir: string; root?: string; drainTimeoutMs?: number; realm?: string; deadLetterDir?: string },
 ): Promise<{ boss: Boss; bus: MemoryBus; deadLetterDir: string; publish: (source: string, event: string, value: PyValue) => Promise<void> }> {
   const entries = parseManifests([{ source: 'test.json', baseDir: opts.baseDir, text: JSON.stringify(manifest) }]);
   const prepared = await prepareActors(entries);
   const bus = new MemoryBus();
-  const deadLetterDir = path.join(opts.baseDir, 'dead-letter');
+  const deadLetterDir = opts.deadLetterDir ?? path.join(opts.baseDir, 'dead-letter');
   const boss = new Boss({
     bus,
     logger: silentLogger(),

@@ -54,17 +54,16 @@ class Camera(LocalHERO):
             self._report_next = None
         return data
 
-    # Payloads are plain lists and byte strings, not ndarrays: heros 0.8.9 writes ndarray data
-    # with `encoder.fp.write`, which cbor2 6.x no longer supports (fp is None inside
-    # cbor2.dumps). The bus only moves bytes, so the payload type does not matter here.
+    # Real ndarrays (tag 4242), as HEROS cameras send them. This needs cbor2 < 6 (see
+    # scripts/requirements.txt): heros 0.8.9 writes the array data through encoder.fp.
     @event
     def frame(self, seq: int):
-        values = list(range(seq, seq + 16))
+        values = np.arange(seq, seq + 16, dtype=np.uint16).reshape(4, 4)
         return values, {"frame": seq, "label": f"frame-{seq}", "exposure": 0.5 * seq}
 
     @event
     def big(self, nbytes: int):
-        data = (np.arange(nbytes, dtype=np.uint64) % 251).astype(np.uint8).tobytes()
+        data = (np.arange(nbytes, dtype=np.uint64) % 251).astype(np.uint8)
         return data, {"nbytes": nbytes}
 
     def _emit_frame(self):
