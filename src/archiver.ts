@@ -47,6 +47,28 @@ export interface DataArchiverOptions extends EventObserverOptions {
   readonly root?: string;
 }
 
+/** Health of an archiver, for status and readiness. */
+export interface ArchiverHealth {
+  healthy: boolean;
+  /** The storage fault that makes it unhealthy. */
+  fault?: { errno: string; message: string; since: string };
+}
+
+/** errno codes that mean "the storage is failing", not "this event is bad". */
+const STORAGE_FAULTS = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM', 'EIO', 'EBUSY', 'EMFILE', 'ENFILE', 'EAGAIN', 'ESTALE', 'ETIMEDOUT']);
+const FAULT_LOG_INTERVAL_MS = 30_000;
+
+function storageFault(err: unknown): string | undefined {
+  let e: unknown = err;
+  // Look through wrappers (an archiver may wrap the fs error as `cause`).
+  for (let depth = 0; depth < 4 && e && typeof e === 'object'; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && STORAGE_FAULTS.has(code)) return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 /** What `store` gets besides the event. */
 export interface StoreContext {
   /** Aborted when the store times out or the actor is stopped for good. */
@@ -65,6 +87,8 @@ export interface ArchiverStats {
   stored: number;
   retried: number;
   deadLettered: number;
+  /** Store attempts that failed on a storage fault (disk full, read-only, I/O error). */
+  storageFaults: number;
   /** Events accepted and not yet stored or dead-lettered (queued, in a store, or waiting to retry). */
   pending: number;
 }
@@ -79,6 +103,8 @@ interface Item {
   readonly key: string | undefined;
   readonly receivedAt: number;
   attempts: number;
+  /** Attempts that failed on a storage fault; they do not count toward max_retries. */
+  faultRetries: number;
   retryTimer: NodeJS.Timeout | undefined;
   done: boolean;
 }
@@ -100,7 +126,8 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
   readonly #pending = new Set<Item>();
   readonly #backoff: BackoffOptions;
   readonly #abort = new AbortController();
-  readonly #stats: ArchiverStats = { received: 0, stored: 0, retried: 0, deadLettered: 0, pending: 0 };
+  readonly #stats: ArchiverStats = { received: 0, stored: 0, retried: 0, deadLettered: 0, storageFaults: 0, pending: 0 };
+  #fault: { code: string; message: string; since: number; lastLog: number; events: number } | undefined;
   readonly #root: string;
   #draining = false;
 
@@ -159,6 +186,7 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
       key: sample?.key,
       receivedAt,
       attempts: 0,
+      faultRetries: 0,
       retryTimer: undefined,
       done: false,
     };
@@ -239,6 +267,10 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
       ]);
       if (item.done) return;
       this.#stats.stored++;
+      if (this.#fault !== undefined) {
+        this.logger.info({ errno: this.#fault.code, durationMs: Date.now() - this.#fault.since, events: this.#fault.events }, 'storage fault cleared; archiving resumed');
+        this.#fault = undefined;
+      }
       this.#finish(item);
     } catch (err) {
       if (item.done) return;
@@ -251,11 +283,16 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
 
   #failed(item: Item, err: unknown): void {
     const maxRetries = this.options.max_retries ?? 5;
+    const fault = storageFault(err);
+    if (fault !== undefined) {
+      this.#onStorageFault(item, err, fault);
+      return;
+    }
     if (!isRetryable(err)) {
       void this.#finishDeadLetter(item, err);
       return;
     }
-    if (item.attempts > maxRetries) {
+    if (item.attempts - item.faultRetries > maxRetries) {
       const last = err instanceof Error ? err.message : String(err);
       const error = new ArchiverError('ARCHIVER_RETRIES_EXHAUSTED', `store failed ${item.attempts} times (max_retries=${maxRetries}); last error: ${last}`, {
         actorId: this.id,
@@ -278,6 +315,41 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
       item.retryTimer = undefined;
       this.#enqueue(item);
     }, delay);
+  }
+
+  /**
+   * A fault of the storage itself (disk full, read-only or unwritable file system, I/O error):
+   * every event would fail alike, so retrying toward `max_retries` would only move the whole
+   * stream into the dead-letter folder — which is usually on the same disk. Such events are
+   * retried until the fault clears (with capped backoff), without using up their retries; the
+   * actor reports itself unhealthy meanwhile, and logs the fault once, not per event.
+   */
+  #onStorageFault(item: Item, err: unknown, code: string): void {
+    this.#stats.storageFaults++;
+    item.faultRetries++;
+    const now = Date.now();
+    if (this.#fault === undefined) {
+      this.#fault = { code, message: err instanceof Error ? err.message : String(err), since: now, lastLog: now, events: 1 };
+      this.logger.error({ code: 'ARCHIVER_STORE_FAILED', errno: code, err }, 'storage fault: events are kept and retried until it clears');
+    } else {
+      this.#fault.events++;
+      if (now - this.#fault.lastLog >= FAULT_LOG_INTERVAL_MS) {
+        this.#fault.lastLog = now;
+        this.logger.error({ code: 'ARCHIVER_STORE_FAILED', errno: code, sinceMs: now - this.#fault.since, pending: this.#pending.size }, 'storage fault persists');
+      }
+    }
+    // Backoff continues to grow per event, capped; attempts still count for the record.
+    const delay = backoffDelay(Math.min(item.faultRetries, 30), this.#backoff);
+    item.retryTimer = setTimeout(() => {
+      item.retryTimer = undefined;
+      this.#enqueue(item);
+    }, delay);
+  }
+
+  /** Whether the actor can store right now; unhealthy during a storage fault. */
+  health(): ArchiverHealth {
+    const f = this.#fault;
+    return f === undefined ? { healthy: true } : { healthy: false, fault: { errno: f.code, message: f.message, since: new Date(f.since).toISOString() } };
   }
 
   #finish(item: Item): void {

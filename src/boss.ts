@@ -15,6 +15,7 @@
  */
 import path from 'node:path';
 import type { Bus } from './bus/bus.js';
+import { backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 import { MemoryBus } from './bus/memory.js';
 import { DeadLetterStore } from './dead-letter.js';
 import { ArchiverError, ConfigError, type ConfigProblem } from './errors.js';
@@ -23,7 +24,7 @@ import { argumentsPath, type ManifestEntry } from './manifest.js';
 import type { ActorClass, ActorContext, EventObserver } from './observer.js';
 import { validateOptions } from './options.js';
 import { resolveActorClass } from './registry.js';
-import type { ArchiverStats } from './archiver.js';
+import type { ArchiverHealth, ArchiverStats } from './archiver.js';
 
 /** Supervisor settings. */
 export interface BossOptions {
@@ -43,10 +44,14 @@ export interface BossOptions {
   startTimeoutMs?: number;
   /** Budget for one actor's drain on stop, ms. @default 30000 */
   drainTimeoutMs?: number;
+  /** First delay before restarting an actor that failed to start, ms; doubles per failure. @default 1000 */
+  restartDelayMs?: number;
+  /** Longest delay between restarts, ms. @default 60000 */
+  restartMaxDelayMs?: number;
 }
 
 /** State of one actor. */
-export type ActorState = 'created' | 'starting' | 'running' | 'failed' | 'stopping' | 'stopped';
+export type ActorState = 'starting' | 'running' | 'restarting' | 'failed' | 'stopping' | 'stopped';
 
 /** One actor as `status()` reports it. */
 export interface ActorStatus {
@@ -57,6 +62,8 @@ export interface ActorStatus {
   error?: { code: string; message: string };
   /** Counters, for archivers. */
   stats?: ArchiverStats;
+  /** Storage health, for archivers. */
+  health?: ArchiverHealth;
 }
 
 /** A manifest entry whose class and options have been checked. */
@@ -71,6 +78,9 @@ interface Slot {
   actor: EventObserver | undefined;
   state: ActorState;
   error: ArchiverError | undefined;
+  /** Consecutive start failures. */
+  failures: number;
+  restartTimer: NodeJS.Timeout | undefined;
 }
 
 /**
@@ -164,6 +174,8 @@ export class Boss {
       deadLetterDir: path.resolve(options.deadLetterDir ?? path.join(cwd, '.heros-archiver', 'dead-letter')),
       startTimeoutMs: options.startTimeoutMs ?? 30_000,
       drainTimeoutMs: options.drainTimeoutMs ?? 30_000,
+      restartDelayMs: options.restartDelayMs ?? 1_000,
+      restartMaxDelayMs: options.restartMaxDelayMs ?? 60_000,
     };
     this.#deadLetters = new DeadLetterStore(this.#options.deadLetterDir);
   }
@@ -179,28 +191,53 @@ export class Boss {
    * Resolves with the number of actors running.
    */
   async start(prepared: readonly PreparedActor[]): Promise<number> {
-    const log = this.#options.logger;
     for (const p of prepared) {
-      const slot: Slot = { prepared: p, actor: undefined, state: 'starting', error: undefined };
+      const slot: Slot = { prepared: p, actor: undefined, state: 'starting', error: undefined, failures: 0, restartTimer: undefined };
       this.#slots.push(slot);
-      const context = this.#context(p.entry);
-      try {
-        slot.actor = new p.cls(p.options as never, context);
-        await withTimeout(slot.actor.start(), this.#options.startTimeoutMs, `start of actor "${p.entry.id}"`);
-        slot.state = 'running';
-        context.logger.info({ classname: p.entry.classname }, 'actor started');
-      } catch (err) {
-        slot.state = 'failed';
-        slot.error = new ArchiverError('ARCHIVER_ACTOR_START_FAILED', `actor "${p.entry.id}" failed to start: ${(err as Error)?.message ?? String(err)}`, {
-          actorId: p.entry.id,
-          classname: p.entry.classname,
-          cause: err,
-        });
-        log.error({ actor: p.entry.id, code: slot.error.code, err }, 'actor failed to start');
-        await slot.actor?.stop().catch(() => undefined);
-      }
+      await this.#startSlot(slot);
     }
     return this.#slots.filter((s) => s.state === 'running').length;
+  }
+
+  async #startSlot(slot: Slot): Promise<void> {
+    const p = slot.prepared;
+    const context = this.#context(p.entry);
+    slot.state = 'starting';
+    try {
+      slot.actor = new p.cls(p.options as never, context);
+      await withTimeout(slot.actor.start(), this.#options.startTimeoutMs, `start of actor "${p.entry.id}"`);
+      slot.state = 'running';
+      slot.error = undefined;
+      if (this.#stopping) {
+        // Stop began while this (re)start was under way: it must not outlive the supervisor.
+        await slot.actor.stop().catch(() => undefined);
+        slot.state = 'stopped';
+        return;
+      }
+      context.logger.info({ classname: p.entry.classname, ...(slot.failures > 0 ? { afterFailures: slot.failures } : {}) }, 'actor started');
+    } catch (err) {
+      slot.failures++;
+      slot.error = new ArchiverError('ARCHIVER_ACTOR_START_FAILED', `actor "${p.entry.id}" failed to start: ${(err as Error)?.message ?? String(err)}`, {
+        actorId: p.entry.id,
+        classname: p.entry.classname,
+        cause: err,
+      });
+      await slot.actor?.stop().catch(() => undefined);
+      slot.actor = undefined;
+      if (this.#stopping) {
+        slot.state = 'failed';
+        return;
+      }
+      // Restart with backoff: a device share that is not mounted yet, a plugin waiting for a
+      // service — the others run meanwhile, and this one joins when it can.
+      const delay = backoffDelay(slot.failures, { ...DEFAULT_BACKOFF, initialMs: this.#options.restartDelayMs, maxMs: this.#options.restartMaxDelayMs });
+      slot.state = 'restarting';
+      this.#options.logger.error({ actor: p.entry.id, code: slot.error.code, failures: slot.failures, restartInMs: delay, err }, 'actor failed to start; restarting later');
+      slot.restartTimer = setTimeout(() => {
+        slot.restartTimer = undefined;
+        void this.#startSlot(slot);
+      }, delay);
+    }
   }
 
   /** Stops every actor in reverse start order, each draining its queue. Idempotent. */
@@ -214,6 +251,13 @@ export class Boss {
   }
 
   async #stop(): Promise<void> {
+    for (const slot of this.#slots) {
+      if (slot.restartTimer !== undefined) {
+        clearTimeout(slot.restartTimer);
+        slot.restartTimer = undefined;
+        slot.state = 'failed';
+      }
+    }
     for (const slot of [...this.#slots].reverse()) {
       if (!slot.actor || slot.state === 'stopped') continue;
       const wasRunning = slot.state === 'running';
@@ -236,6 +280,7 @@ export class Boss {
       state: s.state,
       ...(s.error ? { error: { code: s.error.code, message: s.error.message } } : {}),
       ...(hasStats(s.actor) ? { stats: s.actor.stats() } : {}),
+      ...(hasHealth(s.actor) ? { health: s.actor.health() } : {}),
     }));
   }
 
@@ -276,4 +321,8 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Pr
 // Duck-typed: an archiver class from another copy of this package is not `instanceof` ours.
 function hasStats(actor: EventObserver | undefined): actor is EventObserver & { stats(): ArchiverStats } {
   return typeof (actor as { stats?: unknown } | undefined)?.stats === 'function';
+}
+
+function hasHealth(actor: EventObserver | undefined): actor is EventObserver & { health(): ArchiverHealth } {
+  return typeof (actor as { health?: unknown } | undefined)?.health === 'function';
 }

@@ -243,7 +243,10 @@ async function runCommand(args: readonly string[], io: CliIO): Promise<number> {
     }
     teardown.length = 0;
   };
+  // An actor's stray asynchronous error (a callback that throws, a promise nobody awaits) must
+  // not take the other actors down: log it loudly and keep archiving.
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));
+  process.on('uncaughtException', (err) => logger.fatal({ err }, 'uncaught exception; continuing'));
 
   let stopRequested: (signal: string) => void = () => undefined;
   const stopped = new Promise<string>((resolve) => {

@@ -29,7 +29,7 @@ describe('a store that always fails', () => {
     const { record, dir } = entries[0]!;
     expect(record).toMatchObject({ actor: 'broken', source: 'cam', key: '@object/heros/cam/frame', code: 'ARCHIVER_RETRIES_EXHAUSTED', attempts: 3 });
     expect(record.message).toContain('disk on fire');
-    expect(record.cause).toMatchObject({ message: 'disk on fire', code: 'EIO' });
+    expect(record.cause).toMatchObject({ message: 'disk on fire', code: 'ECONNRESET' });
     // The event bytes are the original event, re-playable.
     expect(decodeHeros(await readFile(path.join(dir, 'event.cbor')))).toEqual(['payload', { frame: 7 }]);
     // The merged metadata is readable JSON (event wins over default_metadata).
