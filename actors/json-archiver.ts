@@ -29,10 +29,11 @@ export class JsonArchiver extends FileArchiver<JsonArchiverOptions> {
     indent: { type: 'integer', default: 4, min: 0, max: 16, doc: "Indentation, as json.dumps' `indent` (herostools uses 4)." },
   };
 
-  override async store(_source: string, payload: PyValue, metadata: Metadata, _context: StoreContext): Promise<void> {
+  override async store(_source: string, payload: PyValue, metadata: Metadata, context: StoreContext): Promise<void> {
     let value = payload;
     if (this.options.merge_metadata) {
-      value = withMetadata(payload, metadata);
+      // In Python's key order, which a plain object would change for keys like "10".
+      value = withMetadata(payload, context.metadataInOrder as Map<string, PyValue>);
     }
     const text = pyJsonDumps(value, { indent: this.options.indent ?? 4, nonJson: this.options.non_json ?? 'represent' });
     // herostools writes the rendered name as it is (no suffix added).
@@ -41,7 +42,7 @@ export class JsonArchiver extends FileArchiver<JsonArchiverOptions> {
 }
 
 /** `payload["metadata"] = metadata` as Python does it: an existing key keeps its position. */
-function withMetadata(payload: PyValue, metadata: Metadata): PyValue {
+function withMetadata(payload: PyValue, metadata: Map<string, PyValue>): PyValue {
   if (payload instanceof Map) {
     const copy = new Map(payload);
     copy.set('metadata', metadata);

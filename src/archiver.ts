@@ -32,7 +32,7 @@ export type Metadata = { [key: string]: PyValue };
 /** Options of every DataArchiver (herostools' names, plus ours for retries and timeouts). */
 export interface DataArchiverOptions extends EventObserverOptions {
   /** Metadata every event starts from; the event's own metadata wins. @default {} */
-  readonly default_metadata: Metadata;
+  readonly default_metadata: Metadata | ReadonlyMap<string, PyValue>;
   /** Retries after the first failed store before the event is dead-lettered. @default 5 */
   readonly max_retries: number;
   /** Delay before the first retry, ms; doubles per retry, with jitter. @default 200 */
@@ -79,6 +79,11 @@ export interface StoreContext {
   readonly key: string | undefined;
   /** Receive time, ms since the epoch. */
   readonly receivedAt: number;
+  /**
+   * The merged metadata in Python's key order (`default_metadata | metadata`), for writers that
+   * serialise it (JsonArchiver's `merge_metadata`): a plain object reorders keys like `"10"`.
+   */
+  readonly metadataInOrder: ReadonlyMap<string, PyValue>;
 }
 
 /** Counters of one archiver. */
@@ -96,7 +101,8 @@ export interface ArchiverStats {
 interface Item {
   readonly source: string;
   readonly payload: PyValue;
-  readonly metadata: Metadata;
+  /** Merged metadata in Python's key order. */
+  readonly metadata: ReadonlyMap<string, PyValue>;
   /** The event as received, for dead-letter records. */
   readonly event: PyValue;
   readonly raw: Uint8Array | undefined;
@@ -176,11 +182,15 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
       this.#deadLetterNow({ source, event: data, raw: sample?.raw, key: sample?.key, receivedAt, error, attempts: 0 });
       return;
     }
-    const metadata: Metadata = { ...(this.options.default_metadata ?? {}), ...shape.metadata };
+    // Python's `default_metadata | metadata`: keys keep the defaults' order, the event's values
+    // win, the event's new keys follow. A Map keeps that order for every key (a plain object
+    // would move keys like "10" to the front); templates get a plain-object view.
+    const ordered = new Map<string, PyValue>(entriesOf(this.options.default_metadata));
+    for (const [k, v] of shape.metadata) ordered.set(k, v);
     const item: Item = {
       source,
       payload: shape.payload,
-      metadata,
+      metadata: ordered,
       event: data,
       raw: sample?.raw,
       key: sample?.key,
@@ -262,7 +272,13 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
         }, timeoutMs);
       });
       await Promise.race([
-        this.store(item.source, item.payload, { ...item.metadata }, { signal: controller.signal, attempt: item.attempts, key: item.key, receivedAt: item.receivedAt }),
+        this.store(item.source, item.payload, Object.fromEntries(item.metadata) as Metadata, {
+          signal: controller.signal,
+          attempt: item.attempts,
+          key: item.key,
+          receivedAt: item.receivedAt,
+          metadataInOrder: new Map(item.metadata),
+        }),
         timeout,
       ]);
       if (item.done) return;
@@ -382,7 +398,7 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
     let metadataJson: string | undefined;
     if (entry.metadata !== undefined) {
       try {
-        metadataJson = pyJsonDumps(entry.metadata);
+        metadataJson = pyJsonDumps(entry.metadata as Map<string, PyValue>, { rootPath: 'metadata' });
       } catch {
         metadataJson = undefined;
       }
@@ -424,25 +440,28 @@ interface DeadLetterItem {
   readonly raw: Uint8Array | undefined;
   readonly key: string | undefined;
   readonly receivedAt: number;
-  readonly metadata?: Metadata;
+  readonly metadata?: ReadonlyMap<string, PyValue>;
   readonly error: unknown;
   readonly attempts: number;
 }
 
 /** Splits an event value like herostools does (`data[0]`, `data[1]` must be a dict). */
-function eventParts(data: PyValue): { payload: PyValue; metadata: Metadata } | string {
+function eventParts(data: PyValue): { payload: PyValue; metadata: Iterable<[string, PyValue]> } | string {
   if (!Array.isArray(data)) return `got ${kindOf(data)}, expected a list or tuple`;
   if (data.length < 2) return `got a list of ${data.length} element${data.length === 1 ? '' : 's'}, expected 2`;
   const meta = data[1];
-  if (meta instanceof Map) {
-    const out: Metadata = {};
-    for (const [k, v] of meta) out[typeof k === 'string' ? k : String(k)] = v;
-    return { payload: data[0], metadata: out };
-  }
+  if (meta instanceof Map) return { payload: data[0], metadata: entriesOf(meta) };
   if (meta === null || typeof meta !== 'object' || Array.isArray(meta) || meta instanceof Uint8Array || meta instanceof Set || Object.getPrototypeOf(meta) !== Object.prototype) {
     return `metadata (second element) is ${kindOf(meta)}, expected a dict`;
   }
-  return { payload: data[0], metadata: meta as Metadata };
+  return { payload: data[0], metadata: Object.entries(meta as Metadata) };
+}
+
+/** Entries of a dict-like value; non-string keys (Python ints) become their decimal text. */
+function entriesOf(dict: Metadata | ReadonlyMap<PyValue, PyValue> | undefined): [string, PyValue][] {
+  if (dict === undefined) return [];
+  if (dict instanceof Map) return [...dict].map(([k, v]) => [typeof k === 'string' ? k : String(k), v]);
+  return Object.entries(dict as Metadata);
 }
 
 function kindOf(v: PyValue): string {

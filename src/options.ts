@@ -83,7 +83,10 @@ function checkValue(spec: OptionSpec, value: unknown): string | undefined {
       return undefined;
     }
     case 'object':
-      return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype ? undefined : `expected an object, ${got}`;
+      // A Map is how the manifest reader keeps the order of keys like "10" (see json-input.ts).
+      return typeof value === 'object' && value !== null && (Object.getPrototypeOf(value) === Object.prototype || value instanceof Map)
+        ? undefined
+        : `expected an object, ${got}`;
     case 'any':
       return undefined;
   }
