@@ -252,6 +252,9 @@ async function runCommand(args: readonly string[], io: CliIO): Promise<number> {
   const stopped = new Promise<string>((resolve) => {
     stopRequested = resolve;
   });
+  // A signal can come while the bus still waits for an absent bridge, before `stopped` is
+  // awaited: the abort ends that wait.
+  const stopController = new AbortController();
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     signals++;
@@ -261,12 +264,13 @@ async function runCommand(args: readonly string[], io: CliIO): Promise<number> {
     }
     logger.info({ signal }, 'stopping');
     stopRequested(signal);
+    stopController.abort(new Error(`stopped by ${signal} before the bus connected`));
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 
   try {
-    const bus = await openBus(values, logger, teardown);
+    const bus = await openBus(values, logger, teardown, stopController.signal);
     const boss = new Boss({
       bus,
       logger,
@@ -284,6 +288,10 @@ async function runCommand(args: readonly string[], io: CliIO): Promise<number> {
     return EXIT.OK;
   } catch (err) {
     await closeAll();
+    if (stopController.signal.aborted && err === stopController.signal.reason) {
+      logger.info('stopped');
+      return EXIT.OK;
+    }
     throw err;
   } finally {
     process.off('SIGTERM', onSignal);
@@ -291,7 +299,7 @@ async function runCommand(args: readonly string[], io: CliIO): Promise<number> {
   }
 }
 
-async function openBus(values: { zenoh?: string | undefined; bus?: string | undefined; 'bridge-listen'?: string[] | undefined; 'bridge-connect'?: string[] | undefined; 'bridge-config'?: string | undefined; 'no-multicast-scouting'?: boolean | undefined; 'bridge-ws'?: string | undefined }, logger: Logger, teardown: (() => Promise<void>)[]): Promise<Bus> {
+async function openBus(values: { zenoh?: string | undefined; bus?: string | undefined; 'bridge-listen'?: string[] | undefined; 'bridge-connect'?: string[] | undefined; 'bridge-config'?: string | undefined; 'no-multicast-scouting'?: boolean | undefined; 'bridge-ws'?: string | undefined }, logger: Logger, teardown: (() => Promise<void>)[], signal: AbortSignal): Promise<Bus> {
   if (values.bus === 'memory') {
     const { MemoryBus } = await import('./bus/memory.js');
     const bus = new MemoryBus();
@@ -307,6 +315,7 @@ async function openBus(values: { zenoh?: string | undefined; bus?: string | unde
       configFile: values['bridge-config'],
       multicastScouting: !values['no-multicast-scouting'],
       ws: values['bridge-ws'],
+      signal,
     },
     logger,
     teardown,

@@ -22,6 +22,11 @@ export interface ZenohLaunchOptions {
   multicastScouting?: boolean | undefined;
   /** Managed bridge: WebSocket `host:port` (`[::1]:port` for IPv6). @default 127.0.0.1 and a free port */
   ws?: string | undefined;
+  /**
+   * Ends the wait for the bridge: `openZenohBus` then rejects with the signal's reason. The bus
+   * retries an absent bridge for ever, so without it a stop request could never end that wait.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -44,7 +49,7 @@ export async function openZenohBus(options: ZenohLaunchOptions, logger: BusLogge
     teardown.push(() => bridge.stop());
     url = bridge.url;
   }
-  const bus = new ZenohBus({ url, logger });
+  const bus = new ZenohBus({ url, logger, signal: options.signal });
   teardown.push(() => bus.close());
   await bus.start();
   return bus;

@@ -15,6 +15,15 @@ import { pythonBin, repoRoot } from '../helpers/python.js';
 const HERO_PEER_SCRIPT = path.join(repoRoot, 'test', 'interop', 'hero-peer.py');
 const cleanups = new Set<() => Promise<void>>();
 
+/**
+ * Registers a clean-up step for `stopAll()` (processes started by other test modules); returns
+ * a function that unregisters it once the step is no longer needed.
+ */
+export function registerCleanup(step: () => Promise<void>): () => void {
+  cleanups.add(step);
+  return () => void cleanups.delete(step);
+}
+
 /** Stops every bridge and Python peer still running. */
 export async function stopAll(): Promise<void> {
   const steps = [...cleanups];

@@ -2,11 +2,11 @@
 of heros-archiver with herostools. Each event name matches one actor of the test manifest.
 
 Usage: python publisher.py <connect-endpoint> <rounds>
-stdin: "go" publishes the whole corpus <rounds> times; "probe <n>" publishes warm-up events;
-"quit" exits. stdout: "ready", then "done <count>" after each command.
+stdin: "go" publishes the whole corpus <rounds> times; "probe <n>" publishes one warm-up event
+on every event name, with metadata that sends its file under "probe/" instead of the archive
+root; "quit" exits. stdout: "ready", then "done <count>" after each command.
 """
 
-import json
 import sys
 
 import numpy as np
@@ -84,13 +84,14 @@ def corpus(hero, round_no):
     records = [
         {"text": "Grüße, 世界 \U0001F600", "nan": float("nan"), "inf": float("inf"), "ninf": float("-inf")},
         {"one": 1.0, "tiny": 1e-05, "big": 1e16, "negzero": -0.0, "int": 2**70, "neg": -(2**63)},
-        {"z": 1, "a": {"nested": [1, 2.5, None, True, False, "x", [], {}]}, "10": "ten", "2": "two"},
+        {"z": 1, "a": {"nested": [1, 2.5, None, True, False, "x", [], {}]}, "10": "ten", "2": "two", "-1": "m", "01": "o"},
         {"quote": "\"\\/\b\f\n\r\t", "ctrl": "\x00\x1f\x7f", "empty": ""},
         {"list": list(range(20)), "floats": [0.1, 0.2, 0.30000000000000004, 123456789.123]},
     ]
     for j, rec in enumerate(records):
         hero.record(rec, {"n": j, "round": round_no})
-        hero.merged(dict(rec), {"n": j, "round": round_no, "override": "from-event"})
+        # "5" before "n": Python keeps insertion order, JavaScript objects put integer-like keys first
+        hero.merged(dict(rec), {"5": "five", "n": j, "round": round_no, "override": "from-event"})
         count += 2
     # the seed example: frames 0..5 with the herostools documentation template
     for frame in range(6):
@@ -118,9 +119,14 @@ def main():
             total = sum(corpus(hero, r) for r in range(rounds))
             print(f"done {total}", flush=True)
         elif parts[0] == "probe":
-            hero.record({"probe": int(parts[1])}, {"n": f"probe{parts[1]}", "round": "probe"})
-            hero.merged({"probe": int(parts[1])}, {"n": f"probe{parts[1]}", "round": "probe"})
-            print("done 2", flush=True)
+            n = int(parts[1])
+            # The event's "root"/"file_path" wins over default_metadata: probes land in probe/.
+            hero.frame(np.array([n], dtype=np.uint8), {"root": "probe", "round": "p", "idx": n, "name": "probe"})
+            hero.stack(np.full((1, 2), n, dtype=np.uint8), {"root": "probe", "run": f"probe{n}"})
+            hero.record({"probe": n}, {"root": "probe", "n": f"probe{n}", "round": "p"})
+            hero.merged({"probe": n}, {"root": "probe", "n": f"probe{n}", "round": "p"})
+            hero.seed(np.full((2, 2), n, dtype=np.uint16), {"file_path": "probe/seed", "frame": n})
+            print("done 5", flush=True)
         elif parts[0] == "quit":
             break
     hero._destroy_hero()
