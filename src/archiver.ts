@@ -18,7 +18,8 @@
 import PQueue from 'p-queue';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { ArchiverError, errorCode, isRetryable } from './errors.js';
-import { encodeHeros } from './heros/cbor.js';
+import { decodeHeros, encodeHeros } from './heros/cbor.js';
+import { Spool, type SpoolRecordId } from './storage/spool.js';
 import type { PyValue } from './heros/values.js';
 import { EventObserver, type ActorContext, type EventObserverOptions, type SampleInfo } from './observer.js';
 import type { OptionsSchema } from './options.js';
@@ -45,6 +46,16 @@ export interface DataArchiverOptions extends EventObserverOptions {
   readonly concurrency: number;
   /** Folder rendered paths must stay inside. @default the daemon's `--root` */
   readonly root?: string;
+  /** `spool` (crash-safe) or `memory` (faster; loses the in-memory queue on a crash). @default "spool" */
+  readonly durability: 'spool' | 'memory';
+  /** Events held in memory before spilling to the spool. @default 10000 */
+  readonly memory_budget_events: number;
+  /** Event bytes held in memory before spilling to the spool. @default 67108864 (64 MiB) */
+  readonly memory_budget_bytes: number;
+  /** Disk the spool may use. @default 10737418240 (10 GiB) */
+  readonly spool_quota_bytes: number;
+  /** Spool group-commit interval, ms. @default 10 */
+  readonly spool_sync_interval_ms: number;
 }
 
 /** Health of an archiver, for status and readiness. */
@@ -57,6 +68,8 @@ export interface ArchiverHealth {
 /** errno codes that mean "the storage is failing", not "this event is bad". */
 const STORAGE_FAULTS = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM', 'EIO', 'EBUSY', 'EMFILE', 'ENFILE', 'EAGAIN', 'ESTALE', 'ETIMEDOUT']);
 const FAULT_LOG_INTERVAL_MS = 30_000;
+/** An actor that refused an event stays unhealthy this long. */
+const REFUSAL_UNHEALTHY_MS = 60_000;
 
 function storageFault(err: unknown): string | undefined {
   let e: unknown = err;
@@ -94,8 +107,14 @@ export interface ArchiverStats {
   deadLettered: number;
   /** Store attempts that failed on a storage fault (disk full, read-only, I/O error). */
   storageFaults: number;
-  /** Events accepted and not yet stored or dead-lettered (queued, in a store, or waiting to retry). */
+  /** Events refused because the spool was full (the only way an event is not kept). */
+  refused: number;
+  /** Events accepted and not yet stored or dead-lettered (in memory or in the spool). */
   pending: number;
+  /** Events waiting in the disk spool (not yet in memory). */
+  spooled: number;
+  /** Bytes of unstored events in the spool. */
+  spoolBytes: number;
 }
 
 interface Item {
@@ -113,6 +132,12 @@ interface Item {
   faultRetries: number;
   retryTimer: NodeJS.Timeout | undefined;
   done: boolean;
+  /** Bytes this item holds in memory (counted against the memory budget). */
+  memBytes: number;
+  /** Its spool record, once durable (durability "spool", or read back from the spool). */
+  spoolId: SpoolRecordId | undefined;
+  /** True while its spool append is in flight. */
+  spooling: boolean;
 }
 
 /** Base class of archivers: implement {@link DataArchiver.store}. */
@@ -126,13 +151,28 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
     store_timeout_ms: { type: 'integer', default: 60_000, min: 1, doc: 'A store still running after this many ms is aborted and retried.' },
     concurrency: { type: 'integer', default: 1, min: 1, max: 64, doc: 'Stores running at once. 1 keeps the order of files written to the same name.' },
     root: { type: 'string', nonEmpty: true, doc: "Folder that rendered paths must stay inside. Default: the daemon's `--root`." },
+    durability: { type: 'string', enum: ['spool', 'memory'], default: 'spool', doc: '`spool`: every event is in the disk spool (group-committed with fdatasync) before it counts as received, so a crash loses nothing accepted; `memory`: events wait in memory (the spool takes only the overflow), faster, but a crash loses the in-memory queue.' },
+    memory_budget_events: { type: 'integer', default: 10_000, min: 1, doc: 'Events held in memory; beyond this (or the byte budget) events spill to the disk spool and are stored from there in order.' },
+    memory_budget_bytes: { type: 'integer', default: 64 * 1024 * 1024, min: 1024, doc: 'Event bytes held in memory (see `memory_budget_events`).' },
+    spool_quota_bytes: { type: 'integer', default: 10 * 1024 ** 3, min: 1024 * 1024, doc: 'Disk the spool may use; when it is full, new events are refused (counted, logged, unhealthy).' },
+    spool_sync_interval_ms: { type: 'integer', default: 10, min: 0, max: 10_000, doc: 'Group commit interval of the spool: one fdatasync covers every event of the interval.' },
   };
 
   readonly #queue: PQueue;
   readonly #pending = new Set<Item>();
   readonly #backoff: BackoffOptions;
   readonly #abort = new AbortController();
-  readonly #stats: ArchiverStats = { received: 0, stored: 0, retried: 0, deadLettered: 0, storageFaults: 0, pending: 0 };
+  readonly #stats: ArchiverStats = { received: 0, stored: 0, retried: 0, deadLettered: 0, storageFaults: 0, refused: 0, pending: 0, spooled: 0, spoolBytes: 0 };
+  #spool: Spool | undefined;
+  #memItems = 0;
+  #memBytes = 0;
+  /** Records in the spool that the pump has not read yet (overflow, or left by a crash). */
+  #spooledWaiting = 0;
+  #pumpWake: (() => void) | undefined;
+  #pump: Promise<void> | undefined;
+  #pumpStopped = false;
+  #lastRefusalLog = 0;
+  #lastRefusalAt = 0;
   #fault: { code: string; message: string; since: number; lastLog: number; events: number } | undefined;
   readonly #root: string;
   #draining = false;
@@ -159,14 +199,32 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
 
   /** A snapshot of the counters. */
   stats(): ArchiverStats {
-    return { ...this.#stats, pending: this.#pending.size };
+    const spool = this.#spool?.stats();
+    return { ...this.#stats, pending: this.#pending.size + this.#spooledWaiting, spooled: this.#spooledWaiting, spoolBytes: spool?.bytes ?? 0 };
   }
 
-  /** Resolves once nothing is pending (queued, storing or waiting to retry). */
+  /** Resolves once nothing is pending (in memory, storing, waiting to retry, or spooled). */
   async idle(): Promise<void> {
-    while (this.#pending.size > 0) {
+    while (this.#pending.size > 0 || this.#spooledWaiting > 0) {
       await new Promise((r) => setTimeout(r, 5));
     }
+  }
+
+  protected override async onStart(): Promise<void> {
+    const dir = path.join(this.context.spoolDir, this.id);
+    this.#spool = await Spool.open(dir, {
+      quotaBytes: this.options.spool_quota_bytes ?? 10 * 1024 ** 3,
+      syncIntervalMs: this.options.spool_sync_interval_ms ?? 10,
+      sync: 'interval',
+      onError: (err) => this.logger.error({ code: err.code, err }, 'spool background work failed; retrying'),
+    });
+    const recovered = this.#spool.recovered;
+    this.#spooledWaiting = recovered.records;
+    if (recovered.records > 0 || recovered.corruptBytes > 0) {
+      // Left by a crash (or a stop that ran out of drain time): stored first, in order.
+      this.logger.warn({ events: recovered.records, bytes: recovered.bytes, corruptBytes: recovered.corruptBytes, corruptFiles: recovered.corruptFiles }, 'recovered spooled events');
+    }
+    this.#pump = this.#runPump();
   }
 
   /**
@@ -187,21 +245,178 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
     // would move keys like "10" to the front); templates get a plain-object view.
     const ordered = new Map<string, PyValue>(entriesOf(this.options.default_metadata));
     for (const [k, v] of shape.metadata) ordered.set(k, v);
+    const raw = sample?.raw;
     const item: Item = {
       source,
       payload: shape.payload,
       metadata: ordered,
       event: data,
-      raw: sample?.raw,
+      raw,
       key: sample?.key,
       receivedAt,
       attempts: 0,
       faultRetries: 0,
       retryTimer: undefined,
       done: false,
+      memBytes: 0,
+      spoolId: undefined,
+      spooling: false,
     };
+    this.#admit(item, sample?.raw);
+  }
+
+  /**
+   * Takes an accepted event into memory, or — beyond the memory budget, or while older events
+   * wait in the spool (order) — into the spool only. In durability "spool" an event kept in
+   * memory is also appended to the spool, and acked there once stored.
+   */
+  #admit(item: Item, raw: Uint8Array | undefined): void {
+    const spool = this.#spool;
+    if (spool === undefined || this.#pumpStopped) {
+      // Not started (re-play) or stopping: nothing to spill into.
+      this.#hold(item, raw?.byteLength ?? 0);
+      return;
+    }
+    const bytes = raw?.byteLength ?? 0;
+    if (this.#spooledWaiting === 0 && this.#roomFor(bytes)) {
+      this.#hold(item, bytes);
+      if (this.options.durability !== 'memory') this.#spoolItem(item, { handOut: false });
+      return;
+    }
+    this.#spooledWaiting++;
+    spool.append(spoolRecord(item), {}).then(
+      () => this.#wakePump(),
+      (err: unknown) => {
+        this.#spooledWaiting--;
+        this.#refuse(item, err);
+      },
+    );
+  }
+
+  #hold(item: Item, bytes: number): void {
+    item.memBytes = bytes;
+    this.#memItems++;
+    this.#memBytes += bytes;
     this.#pending.add(item);
     this.#enqueue(item);
+  }
+
+  #roomFor(bytes: number): boolean {
+    return this.#memItems < (this.options.memory_budget_events ?? 10_000) && (this.#memItems === 0 || this.#memBytes + bytes <= (this.options.memory_budget_bytes ?? 64 * 1024 * 1024));
+  }
+
+  /** Appends an item held in memory to the spool; acks it at once if it was stored meanwhile. */
+  #spoolItem(item: Item, options: { handOut: boolean }): Promise<void> {
+    item.spooling = true;
+    return this.#spool!.append(spoolRecord(item), options).then(
+      (id) => {
+        item.spooling = false;
+        item.spoolId = id;
+        if (item.done) this.#spool?.ack(id);
+      },
+      (err: unknown) => {
+        item.spooling = false;
+        // The event is still in memory and will be stored; it is only not crash-safe.
+        this.#logRefusal(err, 'event kept in memory only: the spool refused it');
+      },
+    );
+  }
+
+  #refuse(item: Item, err: unknown): void {
+    this.#stats.refused++;
+    this.#lastRefusalAt = Date.now();
+    this.#logRefusal(err, 'event refused: the spool is full and the memory budget is used up', item);
+  }
+
+  #logRefusal(err: unknown, msg: string, item?: Item): void {
+    const now = Date.now();
+    if (now - this.#lastRefusalLog < FAULT_LOG_INTERVAL_MS / 6) return;
+    this.#lastRefusalLog = now;
+    this.logger.error({ code: errorCode(err, 'ARCHIVER_SPOOL_FULL'), refused: this.#stats.refused, source: item?.source, err }, msg);
+  }
+
+  #wakePump(): void {
+    const wake = this.#pumpWake;
+    this.#pumpWake = undefined;
+    wake?.();
+  }
+
+  /** Moves spooled events into memory, in order, as the memory budget allows. */
+  async #runPump(): Promise<void> {
+    const spool = this.#spool!;
+    while (!this.#pumpStopped) {
+      const room = (this.options.memory_budget_events ?? 10_000) - this.#memItems;
+      if (this.#spooledWaiting <= 0 || room <= 0 || !this.#roomFor(0)) {
+        await new Promise<void>((r) => {
+          this.#pumpWake = r;
+          // Also look again now and then: an append may have been written without a wake-up.
+          setTimeout(r, 200).unref();
+        });
+        continue;
+      }
+      let records;
+      try {
+        records = await spool.read(Math.min(room, 256));
+      } catch (err) {
+        this.logger.error({ code: errorCode(err, 'ARCHIVER_SPOOL_FAILED'), err }, 'cannot read the spool; retrying');
+        if (errorCode(err) === 'ARCHIVER_SPOOL_CORRUPT') this.#spooledWaiting--;
+        await new Promise((r) => setTimeout(r, 500).unref());
+        continue;
+      }
+      if (records.length === 0) {
+        await new Promise<void>((r) => {
+          this.#pumpWake = r;
+          setTimeout(r, 20).unref();
+        });
+        continue;
+      }
+      for (const rec of records) {
+        this.#spooledWaiting--;
+        this.#fromSpool(rec.id, rec.payload);
+      }
+    }
+  }
+
+  #fromSpool(id: SpoolRecordId, payload: Uint8Array): void {
+    // The view shares a buffer with the other records of the read; keep a copy of our part.
+    const rec = decodeSpoolRecord(payload.slice());
+    if (rec === undefined) {
+      this.logger.error({ spoolRecord: id }, 'unreadable spool record skipped (kept on disk until acked)');
+      return;
+    }
+    let value: PyValue;
+    try {
+      value = decodeHeros(rec.raw);
+    } catch (err) {
+      const error = err instanceof ArchiverError ? err : new ArchiverError('ARCHIVER_DECODE_FAILED', String(err), { actorId: this.id });
+      void this.#writeDeadLetter({ source: rec.source, event: undefined, raw: rec.raw, key: rec.key, receivedAt: rec.receivedAt, error, attempts: 0 }).then(() => this.#spool?.ack(id));
+      return;
+    }
+    const shape = eventParts(value);
+    if (typeof shape === 'string') {
+      const error = new ArchiverError('ARCHIVER_EVENT_MALFORMED', `event from "${rec.source}" is not [payload, metadata]: ${shape}`, { actorId: this.id });
+      void this.#writeDeadLetter({ source: rec.source, event: value, raw: rec.raw, key: rec.key, receivedAt: rec.receivedAt, error, attempts: 0 }).then(() => this.#spool?.ack(id));
+      return;
+    }
+    const ordered = new Map<string, PyValue>(entriesOf(this.options.default_metadata));
+    for (const [k, v] of shape.metadata) ordered.set(k, v);
+    const item: Item = {
+      source: rec.source,
+      payload: shape.payload,
+      metadata: ordered,
+      event: value,
+      raw: rec.raw,
+      key: rec.key,
+      receivedAt: rec.receivedAt,
+      attempts: 0,
+      faultRetries: 0,
+      retryTimer: undefined,
+      done: false,
+      memBytes: 0,
+      spoolId: id,
+      spooling: false,
+    };
+    this.#hold(item, rec.raw.byteLength);
   }
 
   /**
@@ -228,24 +443,44 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
       if (item.retryTimer !== undefined) {
         clearTimeout(item.retryTimer);
         item.retryTimer = undefined;
-        this.#queue.add(() => this.#attempt(item));
+        this.#enqueue(item);
       }
     }
-    const drained = await waitFor(() => this.#pending.size === 0, this.context.drainTimeoutMs);
+    const drained = await waitFor(() => this.#pending.size === 0 && this.#spooledWaiting <= 0, this.context.drainTimeoutMs);
+    this.#pumpStopped = true;
+    this.#wakePump();
+    await this.#pump;
     if (!drained) {
       this.#abort.abort(new ArchiverError('ARCHIVER_STOPPED_UNSTORED', 'actor stopped', { actorId: this.id }));
       this.#queue.clear();
       const left = [...this.#pending];
-      this.logger.error({ left: left.length, drainTimeoutMs: this.context.drainTimeoutMs }, 'drain timeout: dead-lettering events not yet stored');
+      for (const item of left) if (item.retryTimer !== undefined) clearTimeout(item.retryTimer);
+      // What the drain could not store stays in (or goes to) the spool and is stored first at
+      // the next start; only without a usable spool is it dead-lettered.
+      let kept = 0;
+      let deadLettered = 0;
       await Promise.all(
-        left.map((item) => {
-          if (item.retryTimer !== undefined) clearTimeout(item.retryTimer);
+        left.map(async (item) => {
+          if (item.spooling) await waitFor(() => !item.spooling, 5_000);
+          if (item.spoolId === undefined && this.#spool !== undefined) await this.#spoolItem(item, { handOut: true });
+          if (item.spoolId !== undefined) {
+            kept++;
+            item.done = true;
+            this.#pending.delete(item);
+            return;
+          }
+          deadLettered++;
           const error = new ArchiverError('ARCHIVER_STOPPED_UNSTORED', `not stored within the drain timeout of ${this.context.drainTimeoutMs} ms`, { actorId: this.id });
-          return this.#finishDeadLetter(item, error);
+          await this.#finishDeadLetter(item, error);
         }),
+      );
+      this.logger.warn(
+        { inSpool: kept + Math.max(0, this.#spooledWaiting), deadLettered, drainTimeoutMs: this.context.drainTimeoutMs },
+        'drain timeout: events not yet stored stay in the spool for the next start',
       );
     }
     await this.#queue.onIdle();
+    await this.#spool?.close();
   }
 
   #enqueue(item: Item): void {
@@ -364,20 +599,33 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
 
   /** Whether the actor can store right now; unhealthy during a storage fault. */
   health(): ArchiverHealth {
+    if (this.#lastRefusalAt > 0 && Date.now() - this.#lastRefusalAt < REFUSAL_UNHEALTHY_MS) {
+      return { healthy: false, fault: { errno: 'ARCHIVER_SPOOL_FULL', message: `${this.#stats.refused} events refused: spool full`, since: new Date(this.#lastRefusalAt).toISOString() } };
+    }
     const f = this.#fault;
     return f === undefined ? { healthy: true } : { healthy: false, fault: { errno: f.code, message: f.message, since: new Date(f.since).toISOString() } };
   }
 
   #finish(item: Item): void {
     item.done = true;
-    this.#pending.delete(item);
+    this.#release(item);
+  }
+
+  /** An item is done (stored or dead-lettered): free its memory, ack its spool record. */
+  #release(item: Item): void {
+    if (this.#pending.delete(item)) {
+      this.#memItems--;
+      this.#memBytes -= item.memBytes;
+    }
+    if (item.spoolId !== undefined) this.#spool?.ack(item.spoolId);
+    this.#wakePump();
   }
 
   async #finishDeadLetter(item: Item, error: unknown): Promise<void> {
     if (item.done) return;
     item.done = true;
     await this.#writeDeadLetter({ ...item, error, attempts: item.attempts });
-    this.#pending.delete(item);
+    this.#release(item);
   }
 
   #deadLetterNow(entry: DeadLetterItem): void {
@@ -479,4 +727,20 @@ async function waitFor(cond: () => boolean, timeoutMs: number): Promise<boolean>
     await new Promise((r) => setTimeout(r, 5));
   }
   return true;
+}
+
+/** A spool record: the event as received plus what is needed to handle it again. */
+function spoolRecord(item: Item): Uint8Array {
+  const raw = item.raw ?? encodeHeros(item.event);
+  return encodeHeros([1, item.source, item.key ?? null, item.receivedAt, raw]);
+}
+
+function decodeSpoolRecord(bytes: Uint8Array): { source: string; key: string | undefined; receivedAt: number; raw: Uint8Array } | undefined {
+  try {
+    const v = decodeHeros(bytes);
+    if (!Array.isArray(v) || v[0] !== 1 || typeof v[1] !== 'string' || !(v[4] instanceof Uint8Array)) return undefined;
+    return { source: v[1], key: typeof v[2] === 'string' ? v[2] : undefined, receivedAt: typeof v[3] === 'number' ? v[3] : Date.now(), raw: v[4] };
+  } catch {
+    return undefined;
+  }
 }

@@ -38,7 +38,9 @@ export interface BossOptions {
   root?: string;
   /** Folder relative rendered paths resolve from. @default process.cwd() */
   baseDir?: string;
-  /** Dead-letter folder. @default "<cwd>/.heros-archiver/dead-letter" */
+  /** State folder: the disk spools live in `<stateDir>/spool/<actor>`. @default "<cwd>/.heros-archiver" */
+  stateDir?: string;
+  /** Dead-letter folder. @default "<stateDir>/dead-letter" */
   deadLetterDir?: string;
   /** Budget for one actor's `start()`, ms. @default 30000 */
   startTimeoutMs?: number;
@@ -152,6 +154,7 @@ function probeContext(entry: ManifestEntry, bus: Bus): ActorContext {
     root: '/',
     baseDir: process.cwd(),
     deadLetters: new DeadLetterStore(path.join(process.cwd(), '.heros-archiver', 'dead-letter')),
+    spoolDir: path.join(process.cwd(), '.heros-archiver', 'spool'),
     drainTimeoutMs: 0,
   };
 }
@@ -171,7 +174,8 @@ export class Boss {
       realm: options.realm ?? 'heros',
       root: path.resolve(options.root ?? '/'),
       baseDir: path.resolve(options.baseDir ?? cwd),
-      deadLetterDir: path.resolve(options.deadLetterDir ?? path.join(cwd, '.heros-archiver', 'dead-letter')),
+      stateDir: path.resolve(options.stateDir ?? path.join(cwd, '.heros-archiver')),
+      deadLetterDir: path.resolve(options.deadLetterDir ?? path.join(options.stateDir ?? path.join(cwd, '.heros-archiver'), 'dead-letter')),
       startTimeoutMs: options.startTimeoutMs ?? 30_000,
       drainTimeoutMs: options.drainTimeoutMs ?? 30_000,
       restartDelayMs: options.restartDelayMs ?? 1_000,
@@ -299,6 +303,7 @@ export class Boss {
       root: this.#options.root,
       baseDir: this.#options.baseDir,
       deadLetters: this.#deadLetters,
+      spoolDir: path.join(this.#options.stateDir, 'spool'),
       drainTimeoutMs: this.#options.drainTimeoutMs,
     };
   }

@@ -276,6 +276,7 @@ async function runCommand(args: readonly string[], io: CliIO): Promise<number> {
       logger,
       realm: values.realm ?? 'heros',
       root: values.root ?? '/',
+      stateDir: stateDir(values),
       deadLetterDir: deadLetterDir(values),
       drainTimeoutMs,
     });

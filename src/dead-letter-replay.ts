@@ -5,6 +5,7 @@
  * An entry is removed only when its event was stored, or when it failed again and so has a new,
  * up-to-date entry: nothing is lost either way.
  */
+import path from 'node:path';
 import type { Logger } from 'pino';
 import type { ArchiverStats, DataArchiver } from './archiver.js';
 import type { PreparedActor } from './boss.js';
@@ -46,6 +47,8 @@ export async function replayDeadLetters(prepared: PreparedActor, store: DeadLett
     root: options.root,
     baseDir: options.baseDir,
     deadLetters: store,
+    // Never opened: a re-play does not start the actor, events go straight to its store.
+    spoolDir: path.join(store.dir, '..', 'spool'),
     drainTimeoutMs: 60_000,
   };
   const actor = new cls(prepared.options as never, context) as unknown as DataArchiver;

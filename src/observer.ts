@@ -47,6 +47,8 @@ export interface ActorContext {
   readonly baseDir: string;
   /** Where events that cannot be stored go. */
   readonly deadLetters: DeadLetterStore;
+  /** Folder of the per-actor disk spools (`<state-dir>/spool`). */
+  readonly spoolDir: string;
   /** Drain budget for `stop()`, in ms. */
   readonly drainTimeoutMs: number;
 }

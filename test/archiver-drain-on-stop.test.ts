@@ -23,15 +23,26 @@ describe('stop drains the queue', () => {
     expect(boss.status()[0]?.state).toBe('stopped');
   });
 
-  it('dead-letters what is left when the drain timeout runs out (nothing lost)', async () => {
+  it('leaves what the drain timeout did not store in the spool, and stores it first at the next start', async () => {
     const t = await tempDir();
+    const stateDir = `${t.dir}/state`;
     ScriptedArchiver.scripts.set('stuck', hang);
-    const { boss, publish, deadLetterDir } = await startBoss(scriptedEntry('stuck', { store_timeout_ms: 600_000 }), { baseDir: t.dir, drainTimeoutMs: 200 });
+    ScriptedArchiver.stored.delete('stuck');
+    const first = await startBoss(scriptedEntry('stuck', { store_timeout_ms: 600_000 }), { baseDir: t.dir, drainTimeoutMs: 200, stateDir });
     cleanup = () => t.cleanup();
-    for (let i = 0; i < 3; i++) await publish('cam', 'frame', [i, {}]);
-    await until(() => boss.status()[0]?.stats?.received === 3);
-    await boss.stop();
-    const entries = await new DeadLetterStore(deadLetterDir).list('stuck');
-    expect(entries.map((e) => e.record.code)).toEqual(['ARCHIVER_STOPPED_UNSTORED', 'ARCHIVER_STOPPED_UNSTORED', 'ARCHIVER_STOPPED_UNSTORED']);
+    for (let i = 0; i < 3; i++) await first.publish('cam', 'frame', [i, {}]);
+    await until(() => first.boss.status()[0]?.stats?.received === 3);
+    await first.boss.stop();
+    expect(await new DeadLetterStore(first.deadLetterDir).list('stuck')).toEqual([]);
+
+    // Next start: the store works again; the three events come out of the spool, in order.
+    ScriptedArchiver.scripts.delete('stuck');
+    const second = await startBoss(scriptedEntry('stuck'), { baseDir: t.dir, stateDir });
+    await until(() => second.boss.status()[0]?.stats?.stored === 3);
+    await second.publish('cam', 'frame', [3, {}]);
+    await until(() => second.boss.status()[0]?.stats?.stored === 4);
+    expect(ScriptedArchiver.stored.get('stuck')?.map((s) => s.payload)).toEqual([0, 1, 2, 3]);
+    await second.boss.stop();
+    expect(second.boss.status()[0]?.stats).toMatchObject({ pending: 0, spooled: 0, deadLettered: 0 });
   });
 });

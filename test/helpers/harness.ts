@@ -17,7 +17,7 @@ export async function tempDir(prefix = 'ha-test-'): Promise<{ dir: string; clean
 /** A Boss on a MemoryBus running `manifest` (an entry or an array of entries). */
 export async function startBoss(
   manifest: unknown,
-  opts: { baseDir: string; root?: string; drainTimeoutMs?: number; realm?: string; deadLetterDir?: string },
+  opts: { baseDir: string; root?: string; drainTimeoutMs?: number; realm?: string; deadLetterDir?: string; stateDir?: string },
 ): Promise<{ boss: Boss; bus: MemoryBus; deadLetterDir: string; publish: (source: string, event: string, value: PyValue) => Promise<void> }> {
   const entries = parseManifests([{ source: 'test.json', baseDir: opts.baseDir, text: JSON.stringify(manifest) }]);
   const prepared = await prepareActors(entries);
@@ -28,6 +28,7 @@ export async function startBoss(
     logger: silentLogger(),
     baseDir: opts.baseDir,
     root: opts.root ?? '/',
+    stateDir: opts.stateDir ?? path.join(opts.deadLetterDir ? path.dirname(opts.deadLetterDir) : opts.baseDir, 'state'),
     deadLetterDir,
     drainTimeoutMs: opts.drainTimeoutMs ?? 5_000,
     realm: opts.realm ?? 'heros',
