@@ -36,7 +36,7 @@ export const ERROR_CODES = {
   ARCHIVER_STORE_FAILED: { retryable: true, summary: 'Storing an event failed (I/O error or an exception in `store`); it is retried with backoff.' },
   ARCHIVER_STORE_TIMEOUT: { retryable: true, summary: 'A `store` call exceeded `store_timeout_ms`; it was aborted and is retried.' },
   ARCHIVER_RETRIES_EXHAUSTED: { retryable: false, summary: 'An event still failed after `max_retries` retries; it is dead-lettered.' },
-  ARCHIVER_STOPPED_UNSTORED: { retryable: false, summary: 'An event was still queued when its actor stopped and the drain timeout ran out; it is dead-lettered so that it can be re-played.' },
+  ARCHIVER_STOPPED_UNSTORED: { retryable: false, summary: 'An event was still queued when its actor stopped, the drain timeout ran out and the spool could not take it; it is dead-lettered so that it can be re-played.' },
   ARCHIVER_DEAD_LETTER_FAILED: { retryable: true, summary: 'The dead-letter folder itself could not be written; the event is kept in memory and retried.' },
   ARCHIVER_ACTOR_START_FAILED: { retryable: true, summary: 'An actor failed to construct or start; the other actors keep running.' },
   ARCHIVER_BUS_FAILED: { retryable: true, summary: 'The message bus (Zenoh via the bridge) is unreachable or failed a call.' },
