@@ -45,6 +45,8 @@ Options of run:
   --bridge-config <file>   Zenoh JSON5 configuration file for the managed bridge
   --no-multicast-scouting  Managed bridge: do not scout for peers by UDP multicast
   --bridge-ws <host:port>  Managed bridge WebSocket address (default 127.0.0.1, free port)
+  --bridge-cfg <KEY:VALUE> Managed bridge: extra Zenoh setting (repeatable)
+  --max-message-bytes <n>  Largest event accepted from the bridge (default 1 GiB + 1 MiB)
   --realm <name>           HEROS realm (default heros)
   --root <dir>             Folder every archived file must be inside (default /)
   --state-dir <dir>        State folder (default $STATE_DIRECTORY or ./.heros-archiver)
@@ -60,6 +62,8 @@ const RUN_OPTIONS = {
   'bridge-config': { type: 'string' },
   'no-multicast-scouting': { type: 'boolean' },
   'bridge-ws': { type: 'string' },
+  'bridge-cfg': { type: 'string', multiple: true },
+  'max-message-bytes': { type: 'string' },
   realm: { type: 'string' },
   root: { type: 'string' },
   'state-dir': { type: 'string' },
@@ -300,7 +304,13 @@ async function runCommand(args: readonly string[], io: CliIO): Promise<number> {
   }
 }
 
-async function openBus(values: { zenoh?: string | undefined; bus?: string | undefined; 'bridge-listen'?: string[] | undefined; 'bridge-connect'?: string[] | undefined; 'bridge-config'?: string | undefined; 'no-multicast-scouting'?: boolean | undefined; 'bridge-ws'?: string | undefined }, logger: Logger, teardown: (() => Promise<void>)[], signal: AbortSignal): Promise<Bus> {
+function positiveInt(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new ArchiverError('ARCHIVER_USAGE', `${flag} must be a positive whole number (got "${text}")`);
+  return n;
+}
+
+async function openBus(values: { zenoh?: string | undefined; bus?: string | undefined; 'bridge-listen'?: string[] | undefined; 'bridge-connect'?: string[] | undefined; 'bridge-config'?: string | undefined; 'no-multicast-scouting'?: boolean | undefined; 'bridge-ws'?: string | undefined; 'bridge-cfg'?: string[] | undefined; 'max-message-bytes'?: string | undefined }, logger: Logger, teardown: (() => Promise<void>)[], signal: AbortSignal): Promise<Bus> {
   if (values.bus === 'memory') {
     const { MemoryBus } = await import('./bus/memory.js');
     const bus = new MemoryBus();
@@ -316,6 +326,8 @@ async function openBus(values: { zenoh?: string | undefined; bus?: string | unde
       configFile: values['bridge-config'],
       multicastScouting: !values['no-multicast-scouting'],
       ws: values['bridge-ws'],
+      cfg: values['bridge-cfg'],
+      maxMessageBytes: values['max-message-bytes'] === undefined ? undefined : positiveInt(values['max-message-bytes'], '--max-message-bytes'),
       signal,
     },
     logger,

@@ -22,6 +22,10 @@ export interface ZenohLaunchOptions {
   multicastScouting?: boolean | undefined;
   /** Managed bridge: WebSocket `host:port` (`[::1]:port` for IPv6). @default 127.0.0.1 and a free port */
   ws?: string | undefined;
+  /** Managed bridge: extra Zenoh settings `KEY:VALUE` (the bridge's `--cfg`). */
+  cfg?: readonly string[] | undefined;
+  /** Largest event the bus accepts from the bridge, bytes. @default 1 GiB + 1 MiB */
+  maxMessageBytes?: number | undefined;
   /**
    * Ends the wait for the bridge: `openZenohBus` then rejects with the signal's reason. The bus
    * retries an absent bridge for ever, so without it a stop request could never end that wait.
@@ -44,12 +48,13 @@ export async function openZenohBus(options: ZenohLaunchOptions, logger: BusLogge
       ...(options.connect ? { connect: options.connect } : {}),
       ...(options.configFile !== undefined ? { configFile: options.configFile } : {}),
       multicastScouting: options.multicastScouting ?? true,
+      ...(options.cfg ? { cfg: options.cfg } : {}),
       logger,
     });
     teardown.push(() => bridge.stop());
     url = bridge.url;
   }
-  const bus = new ZenohBus({ url, logger, signal: options.signal });
+  const bus = new ZenohBus({ url, logger, signal: options.signal, ...(options.maxMessageBytes !== undefined ? { maxMessageBytes: options.maxMessageBytes } : {}) });
   teardown.push(() => bus.close());
   await bus.start();
   return bus;
