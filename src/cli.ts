@@ -20,9 +20,16 @@ import { parseJsonKeepingPythonNumbers } from './formats/json-input.js';
 import { createLogger, type Logger } from './log.js';
 import { parseManifests, readManifestFiles } from './manifest.js';
 import { compileTemplate } from './template.js';
+import { BusMonitor } from './bus/bus-monitor.js';
+import { fetchReadiness, parseHttpOption, startHttpServer } from './http.js';
+import { createLivenessCheck, type LivenessCheck } from './liveness.js';
+import { createMetrics } from './metrics.js';
+import { evaluateReadiness, summarizeReadiness, type DaemonPhase } from './readiness.js';
+import { renderStatusTable } from './status-table.js';
+import { createNotifier, startWatchdog, type WatchdogLoop } from './systemd.js';
 
 /** Exit codes. */
-export const EXIT = { OK: 0, USAGE: 64, DATA: 65, UNAVAILABLE: 69, SOFTWARE: 70, CONFIG: 78 } as const;
+export const EXIT = { OK: 0, NOT_READY: 1, USAGE: 64, DATA: 65, UNAVAILABLE: 69, SOFTWARE: 70, CONFIG: 78 } as const;
 
 const USAGE = `Usage: heros-archiver <command> [options]
 
@@ -31,6 +38,9 @@ Commands:
   validate <manifest...>   Check manifests without running them; exit 78 listing every problem
   render --template T --metadata JSON
                            Print the file name a save_template gives for some metadata
+  status [--http host:port] [--json]
+                           Show a running daemon's actors and counters (from its /ready);
+                           exit 0 ready, 1 not ready, 69 no daemon answers
   dead-letter list [actor] List dead-lettered events
   dead-letter retry <actor> [-m manifest…]
                            Re-play an actor's dead-lettered events (after fixing the cause)
@@ -53,6 +63,7 @@ Options of run:
   --dead-letter-dir <dir>  Dead-letter folder (default <state-dir>/dead-letter)
   --drain-timeout <ms>     Time to store queued events on stop (default 30000)
   --log-level <level>      fatal|error|warn|info|debug|trace (default info)
+  --http <host:port|off>   HTTP endpoint for /metrics, /health, /ready (default 127.0.0.1:9464)
 `;
 
 const RUN_OPTIONS = {
@@ -70,6 +81,7 @@ const RUN_OPTIONS = {
   'dead-letter-dir': { type: 'string' },
   'drain-timeout': { type: 'string' },
   'log-level': { type: 'string' },
+  http: { type: 'string' },
   bus: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
@@ -98,6 +110,8 @@ export async function main(argv: readonly string[], io: CliIO = stdio): Promise<
         return renderCommand(rest, io);
       case 'dead-letter':
         return await deadLetterCommand(rest, io);
+      case 'status':
+        return await statusCommand(rest, io);
       case 'version':
       case '--version':
         io.out(`${version()}\n`);
@@ -212,6 +226,19 @@ async function deadLetterCommand(args: readonly string[], io: CliIO): Promise<nu
   return EXIT.OK;
 }
 
+async function statusCommand(args: readonly string[], io: CliIO): Promise<number> {
+  const { values } = parse(args, { http: { type: 'string' }, json: { type: 'boolean' } }, false);
+  const address = parseHttpOption(values.http);
+  if (!address) throw new ArchiverError('ARCHIVER_USAGE', 'status needs the address the daemon serves /ready on (--http host:port), not "off"');
+  const got = await fetchReadiness(address);
+  if (!got.ok) {
+    io.err(`heros-archiver: ${got.message}\n`);
+    return EXIT.UNAVAILABLE;
+  }
+  io.out(values.json ? `${JSON.stringify(got.report, null, 2)}\n` : renderStatusTable(got.report));
+  return got.report.ready ? EXIT.OK : EXIT.NOT_READY;
+}
+
 function stateDir(values: { 'state-dir'?: string | undefined }): string {
   return path.resolve(values['state-dir'] ?? process.env.STATE_DIRECTORY?.split(':')[0] ?? '.heros-archiver');
 }
@@ -232,8 +259,19 @@ async function runCommand(args: readonly string[], io: CliIO): Promise<number> {
   }
   const drainTimeoutMs = values['drain-timeout'] === undefined ? 30_000 : Number(values['drain-timeout']);
   if (!Number.isFinite(drainTimeoutMs) || drainTimeoutMs < 0) throw new ArchiverError('ARCHIVER_USAGE', '--drain-timeout must be a number of milliseconds');
+  const httpAddress = parseHttpOption(values.http);
   const logger = createLogger({ level });
-  const prepared = await loadPrepared(positionals.length > 0 ? positionals : ['boss.json']);
+  const manifests = positionals.length > 0 ? positionals : ['boss.json'];
+  const prepared = await loadPrepared(manifests);
+  // Before the bridge is spawned: unsetEnvironment keeps NOTIFY_SOCKET from child processes,
+  // which NotifyAccess=all would let speak for the service.
+  const notifier = createNotifier({ logger, unsetEnvironment: true });
+  let phase: DaemonPhase = 'starting';
+  let boss: Boss | undefined;
+  let busMonitor: BusMonitor | undefined;
+  let liveness: LivenessCheck | undefined;
+  let watchdog: WatchdogLoop | undefined;
+  const readiness = () => evaluateReadiness({ phase, actors: boss?.status(), bus: busMonitor?.status() });
 
   const teardown: (() => Promise<void>)[] = [];
   const closeAll = async (): Promise<void> => {
@@ -267,15 +305,46 @@ async function runCommand(args: readonly string[], io: CliIO): Promise<number> {
       process.exit(EXIT.OK);
     }
     logger.info({ signal }, 'stopping');
+    phase = 'stopping';
+    void notifier.stopping(`stopping (${signal}): draining queues`);
     stopRequested(signal);
     stopController.abort(new Error(`stopped by ${signal} before the bus connected`));
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // ExecReload= sends SIGHUP, which would kill Node without a handler. Reload re-checks the
+  // manifests on disk and says whether a restart is needed; the running actors are unchanged.
+  const onReload = (): void => {
+    if (phase !== 'running') return;
+    phase = 'reloading';
+    void (async () => {
+      await notifier.reloading('checking manifests');
+      try {
+        const onDisk = await loadPrepared(manifests);
+        const same = JSON.stringify(onDisk.map((p) => [p.entry.id, p.entry.classname, p.options])) === JSON.stringify(prepared.map((p) => [p.entry.id, p.entry.classname, p.options]));
+        logger.info({ actors: onDisk.length, changed: !same }, same ? 'reload: manifests unchanged' : 'reload: manifests changed and are valid; restart the service to apply them');
+      } catch (err) {
+        logger.error({ err }, 'reload: the manifests on disk are invalid; the running actors are unchanged');
+      }
+      if (phase === 'reloading') phase = 'running';
+      await notifier.ready(summarizeReadiness(readiness()));
+    })();
+  };
+  process.on('SIGHUP', onReload);
 
   try {
+    if (httpAddress) {
+      const metrics = createMetrics({ actors: () => boss?.status() ?? [], bus: () => busMonitor?.status() });
+      const http = await startHttpServer({ ...httpAddress, metrics, readiness, logger });
+      // Pushed first, so closed last: /ready and /metrics answer while the actors drain.
+      teardown.push(() => http.close());
+    }
+    void notifier.status(values.bus === 'memory' ? 'opening the in-process bus' : values.zenoh ? `connecting to the Zenoh bridge at ${values.zenoh}` : 'starting the Zenoh bridge');
     const bus = await openBus(values, logger, teardown, stopController.signal);
-    const boss = new Boss({
+    const monitor = new BusMonitor(bus);
+    busMonitor = monitor;
+    teardown.push(async () => monitor.close());
+    boss = new Boss({
       bus,
       logger,
       realm: values.realm ?? 'heros',
@@ -284,9 +353,17 @@ async function runCommand(args: readonly string[], io: CliIO): Promise<number> {
       deadLetterDir: deadLetterDir(values),
       drainTimeoutMs,
     });
-    teardown.push(() => boss.stop());
+    const started = boss;
+    teardown.push(() => started.stop());
     const running = await boss.start(prepared);
     logger.info({ actors: prepared.length, running }, 'ready');
+    if (phase === 'starting') phase = 'running';
+    // Not after STOPPING=1: a signal may have come while the actors started.
+    if (phase === 'running') await notifier.ready(summarizeReadiness(readiness()));
+    // An operator-run bridge (--zenoh) or the memory bus cannot be fixed by restarting us.
+    liveness = createLivenessCheck({ bus: monitor, maxBusDownMs: values.zenoh !== undefined || values.bus === 'memory' ? Infinity : 120_000, logger });
+    const check = liveness;
+    watchdog = startWatchdog({ notifier, check: () => check.check(), logger });
     await stopped;
     await closeAll();
     logger.info('stopped');
@@ -301,6 +378,11 @@ async function runCommand(args: readonly string[], io: CliIO): Promise<number> {
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    process.off('SIGHUP', onReload);
+    // After the drain: systemd stops expecting pings once it has sent SIGTERM.
+    watchdog?.stop();
+    liveness?.close();
+    await notifier.close();
   }
 }
 

@@ -25,14 +25,14 @@ describe('a burst beyond the memory budget', () => {
     };
     const n = 500; // 25x the budget
     for (let i = 0; i < n; i++) await publish('cam', 'frame', [i, { i, pad: 'x'.repeat(200) }]);
-    await until(() => boss.status()[0]?.stats?.received === n);
+    await until(() => boss.status()[0]?.stats?.received === n, 30_000);
     // Written to the spool (its bytes counted), with at most the budget held in memory.
-    await until(() => (boss.status()[0]?.stats?.spooled ?? 0) >= n - 20 && (boss.status()[0]?.stats?.spoolBytes ?? 0) > 0, 10_000, 'burst spooled');
+    await until(() => (boss.status()[0]?.stats?.spooled ?? 0) >= n - 20 && (boss.status()[0]?.stats?.spoolBytes ?? 0) > 0, 30_000, 'burst spooled');
     const during = boss.status()[0]!.stats!;
     maxInFlight = during.pending - during.spooled;
     expect(maxInFlight).toBeLessThanOrEqual(20);
     gate = true;
-    await until(() => boss.status()[0]?.stats?.stored === n, 30_000, 'all stored');
+    await until(() => boss.status()[0]?.stats?.stored === n, 60_000, 'all stored');
     expect(ScriptedArchiver.stored.get(id)?.map((s) => s.payload)).toEqual(Array.from({ length: n }, (_, i) => i));
     expect(boss.status()[0]?.stats).toMatchObject({ refused: 0, deadLettered: 0, pending: 0, spooled: 0 });
   });
