@@ -8,23 +8,13 @@
  * Runs the TypeScript directly (Node strips the types); a resolve hook maps the `.js` import
  * specifiers of the sources to their `.ts` files. Prints one line per measurement.
  */
-import { registerHooks } from 'node:module';
+import '../scripts/ts-source-hook.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { crc32 } from 'node:zlib';
 
-registerHooks({
-  resolve(specifier, context, nextResolve) {
-    try {
-      return nextResolve(specifier, context);
-    } catch (err) {
-      if (specifier.startsWith('.') && specifier.endsWith('.js')) return nextResolve(`${specifier.slice(0, -3)}.ts`, context);
-      throw err;
-    }
-  },
-});
 const { Spool } = await import('../src/storage/spool.ts');
 type SpoolT = InstanceType<typeof Spool>;
 type SpoolOptions = NonNullable<Parameters<typeof Spool.open>[1]>;
