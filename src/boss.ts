@@ -9,11 +9,14 @@
  *                  Boss.start(): actor.start() in manifest order, each with a timeout;
  *                                an actor that fails is reported, the others run on
  *                  Boss.stop():  actor.stop() in reverse order (each drains its queue)
+ *                  Boss.reload(): new manifest set ─► stop removed, stop+start changed,
+ *                                 start added; unchanged actors are not touched
  *
  *   bus (memory or Zenoh) ──samples──► actor (EventObserver) ──files──► archive root
  *                                           └─ failures ──► dead-letter folder
  */
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import type { Bus } from './bus/bus.js';
 import { backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 import { MemoryBus } from './bus/memory.js';
@@ -83,6 +86,29 @@ interface Slot {
   /** Consecutive start failures. */
   failures: number;
   restartTimer: NodeJS.Timeout | undefined;
+  /** Taken out by a reload: a start still under way must not leave it running. */
+  retired: boolean;
+}
+
+/** Start settings. */
+export interface StartOptions {
+  /**
+   * Start the actors now. When false they are prepared and listed by `status()` as `stopped`,
+   * and {@link Boss.startActor} starts them (BOSS's `--no-autostart`). @default true
+   */
+  autostart?: boolean;
+}
+
+/** What {@link Boss.reload} did, by actor `_id`, each list in manifest order. */
+export interface ReloadResult {
+  /** New in the manifests: started. */
+  added: string[];
+  /** Gone from the manifests: stopped (drained). */
+  removed: string[];
+  /** Another classname or other arguments: the old one stopped (drained), the new one started. */
+  changed: string[];
+  /** Same definition: left running, never unsubscribed. */
+  unchanged: string[];
 }
 
 /**
@@ -165,6 +191,9 @@ export class Boss {
   readonly #slots: Slot[] = [];
   readonly #deadLetters: DeadLetterStore;
   #stopping: Promise<void> | undefined;
+  #autostart = true;
+  /** The reload under way: reloads run one at a time, and stop() waits for it. */
+  #reloading: Promise<unknown> = Promise.resolve();
 
   constructor(options: BossOptions) {
     const cwd = process.cwd();
@@ -194,13 +223,135 @@ export class Boss {
    * logged (`ARCHIVER_ACTOR_START_FAILED`) and reported by `status()`; the others run.
    * Resolves with the number of actors running.
    */
-  async start(prepared: readonly PreparedActor[]): Promise<number> {
+  async start(prepared: readonly PreparedActor[], options: StartOptions = {}): Promise<number> {
+    this.#autostart = options.autostart ?? true;
     for (const p of prepared) {
-      const slot: Slot = { prepared: p, actor: undefined, state: 'starting', error: undefined, failures: 0, restartTimer: undefined };
+      const slot = newSlot(p);
       this.#slots.push(slot);
-      await this.#startSlot(slot);
+      if (this.#autostart) await this.#startSlot(slot);
     }
     return this.#slots.filter((s) => s.state === 'running').length;
+  }
+
+  /**
+   * Starts the actor `id` when it is stopped or failed (after `autostart: false`, or a reload).
+   * Resolves with its state afterwards.
+   * @throws ArchiverError `ARCHIVER_USAGE` when no actor has that `_id`
+   */
+  async startActor(id: string): Promise<ActorState> {
+    const slot = this.#slots.find((s) => s.prepared.entry.id === id);
+    if (!slot) throw new ArchiverError('ARCHIVER_USAGE', `no actor "${id}"`, { actorId: id });
+    if ((slot.state === 'stopped' || slot.state === 'failed') && !this.#stopping) await this.#startSlot(slot);
+    return slot.state;
+  }
+
+  /**
+   * Stops the actor `id` (draining its queue); it stays listed as `stopped` until
+   * {@link startActor}. Resolves with its state afterwards.
+   * @throws ArchiverError `ARCHIVER_USAGE` when no actor has that `_id`
+   */
+  async stopActor(id: string): Promise<ActorState> {
+    const slot = this.#slots.find((s) => s.prepared.entry.id === id);
+    if (!slot) throw new ArchiverError('ARCHIVER_USAGE', `no actor "${id}"`, { actorId: id });
+    await this.#stopSlot(slot, 'operator');
+    return slot.state;
+  }
+
+  /** Starts every stopped or failed actor, in manifest order (BOSS's `start_all`). */
+  async startAll(): Promise<void> {
+    for (const slot of [...this.#slots]) {
+      if (this.#stopping) return;
+      if (slot.state === 'stopped' || slot.state === 'failed') await this.#startSlot(slot);
+    }
+  }
+
+  /** Stops (drains) every running actor, in reverse order; they stay listed (BOSS's `stop_all`). */
+  async stopAll(): Promise<void> {
+    for (const slot of [...this.#slots].reverse()) {
+      if (slot.state === 'running' || slot.state === 'restarting') await this.#stopSlot(slot, 'operator');
+    }
+  }
+
+  /**
+   * Applies a new set of prepared actors (a re-read manifest) without a restart:
+   * removed actors are stopped (each drains its queue), changed ones (another classname or other
+   * arguments) are stopped and then started with the new definition — the disk spool under the
+   * same `_id` hands over whatever the old one had not stored — and added ones are started.
+   * Unchanged actors keep running as the same object with the same subscription, so they lose
+   * no event. Reloads run one at a time; after {@link stop} a reload does nothing.
+   */
+  reload(prepared: readonly PreparedActor[]): Promise<ReloadResult> {
+    const next = this.#reloading.then(() => this.#reload(prepared));
+    this.#reloading = next.catch(() => undefined);
+    return next;
+  }
+
+  async #reload(prepared: readonly PreparedActor[]): Promise<ReloadResult> {
+    const result: ReloadResult = { added: [], removed: [], changed: [], unchanged: [] };
+    if (this.#stopping) return result;
+    const current = new Map(this.#slots.map((s) => [s.prepared.entry.id, s]));
+    const wanted = new Set(prepared.map((p) => p.entry.id));
+    const nextSlots: Slot[] = [];
+    const toStart: Slot[] = [];
+    const toStop: Slot[] = [];
+    for (const p of prepared) {
+      const old = current.get(p.entry.id);
+      if (old && sameDefinition(old.prepared, p)) {
+        // The new entry may sit elsewhere in the manifests; status() and restarts use it.
+        old.prepared = p;
+        nextSlots.push(old);
+        result.unchanged.push(p.entry.id);
+        continue;
+      }
+      if (old) {
+        toStop.push(old);
+        result.changed.push(p.entry.id);
+      } else {
+        result.added.push(p.entry.id);
+      }
+      const slot = newSlot(p);
+      nextSlots.push(slot);
+      toStart.push(slot);
+    }
+    for (const s of this.#slots) {
+      if (!wanted.has(s.prepared.entry.id)) {
+        toStop.push(s);
+        result.removed.push(s.prepared.entry.id);
+      }
+    }
+    // Reverse start order, as stop() does; a changed actor's spool must be released before its
+    // successor opens it, so every stop completes before any start.
+    const order = new Map(this.#slots.map((s, i) => [s, i]));
+    toStop.sort((a, b) => (order.get(b) ?? 0) - (order.get(a) ?? 0));
+    for (const slot of toStop) await this.#stopSlot(slot, 'reload');
+    this.#slots.splice(0, this.#slots.length, ...nextSlots);
+    if (this.#autostart) {
+      for (const slot of toStart) {
+        if (this.#stopping) break;
+        await this.#startSlot(slot);
+      }
+    }
+    this.#options.logger.info(result, 'reloaded');
+    return result;
+  }
+
+  async #stopSlot(slot: Slot, why: 'reload' | 'stop' | 'operator'): Promise<void> {
+    if (why === 'reload') slot.retired = true;
+    if (slot.restartTimer !== undefined) {
+      clearTimeout(slot.restartTimer);
+      slot.restartTimer = undefined;
+      slot.state = why === 'stop' ? 'failed' : 'stopped';
+    }
+    if (!slot.actor || slot.state === 'stopped') return;
+    const wasRunning = slot.state === 'running';
+    slot.state = 'stopping';
+    try {
+      await slot.actor.stop();
+    } catch (err) {
+      this.#options.logger.error({ actor: slot.prepared.entry.id, err }, 'actor failed to stop cleanly');
+    }
+    slot.state = 'stopped';
+    if (wasRunning) this.#options.logger.info({ actor: slot.prepared.entry.id, ...(why === 'stop' ? {} : { reason: why }) }, 'actor stopped');
   }
 
   async #startSlot(slot: Slot): Promise<void> {
@@ -212,8 +363,9 @@ export class Boss {
       await withTimeout(slot.actor.start(), this.#options.startTimeoutMs, `start of actor "${p.entry.id}"`);
       slot.state = 'running';
       slot.error = undefined;
-      if (this.#stopping) {
-        // Stop began while this (re)start was under way: it must not outlive the supervisor.
+      if (this.#stopping || slot.retired) {
+        // Stop (or a reload that removed it) began while this (re)start was under way: it must
+        // not outlive the supervisor.
         await slot.actor.stop().catch(() => undefined);
         slot.state = 'stopped';
         return;
@@ -228,7 +380,7 @@ export class Boss {
       });
       await slot.actor?.stop().catch(() => undefined);
       slot.actor = undefined;
-      if (this.#stopping) {
+      if (this.#stopping || slot.retired) {
         slot.state = 'failed';
         return;
       }
@@ -255,6 +407,8 @@ export class Boss {
   }
 
   async #stop(): Promise<void> {
+    // A reload half done would leave actors it has not yet stopped or started out of #slots.
+    await this.#reloading;
     for (const slot of this.#slots) {
       if (slot.restartTimer !== undefined) {
         clearTimeout(slot.restartTimer);
@@ -262,18 +416,7 @@ export class Boss {
         slot.state = 'failed';
       }
     }
-    for (const slot of [...this.#slots].reverse()) {
-      if (!slot.actor || slot.state === 'stopped') continue;
-      const wasRunning = slot.state === 'running';
-      slot.state = 'stopping';
-      try {
-        await slot.actor.stop();
-      } catch (err) {
-        this.#options.logger.error({ actor: slot.prepared.entry.id, err }, 'actor failed to stop cleanly');
-      }
-      slot.state = 'stopped';
-      if (wasRunning) this.#options.logger.info({ actor: slot.prepared.entry.id }, 'actor stopped');
-    }
+    for (const slot of [...this.#slots].reverse()) await this.#stopSlot(slot, 'stop');
   }
 
   /** State and counters of every actor. */
@@ -307,6 +450,19 @@ export class Boss {
       drainTimeoutMs: this.#options.drainTimeoutMs,
     };
   }
+}
+
+function newSlot(prepared: PreparedActor): Slot {
+  return { prepared, actor: undefined, state: 'stopped', error: undefined, failures: 0, restartTimer: undefined, retired: false };
+}
+
+/**
+ * Whether a re-read entry defines the same actor. Compared on what the manifest says
+ * (classname and arguments, with Python floats and key order as parsed) and on the resolved
+ * class, so that a relative module path now pointing elsewhere counts as a change.
+ */
+function sameDefinition(a: PreparedActor, b: PreparedActor): boolean {
+  return a.cls === b.cls && a.entry.classname === b.entry.classname && isDeepStrictEqual(a.entry.arguments, b.entry.arguments);
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

@@ -8,23 +8,27 @@
  * keeps a broken manifest from restarting in a loop).
  */
 import { readFileSync, realpathSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Boss, prepareActors } from './boss.js';
+import { exposeBoss, uniqueInstanceName } from './boss-hero.js';
+import { heroNameProblem } from './heros/hero-server.js';
 import type { Bus } from './bus/bus.js';
 import { DeadLetterStore } from './dead-letter.js';
 import { replayDeadLetters } from './dead-letter-replay.js';
 import { ArchiverError, ConfigError } from './errors.js';
 import { parseJsonKeepingPythonNumbers } from './formats/json-input.js';
 import { createLogger, type Logger } from './log.js';
-import { parseManifests, readManifestFiles } from './manifest.js';
+import { parseManifests } from './manifest.js';
+import { manifestSources, readManifestSources, type ManifestSource } from './manifest-sources.js';
 import { compileTemplate } from './template.js';
 import { BusMonitor } from './bus/bus-monitor.js';
 import { fetchReadiness, parseHttpOption, startHttpServer } from './http.js';
 import { createLivenessCheck, type LivenessCheck } from './liveness.js';
 import { createMetrics } from './metrics.js';
-import { evaluateReadiness, summarizeReadiness, type DaemonPhase } from './readiness.js';
+import { evaluateReadiness, summarizeReadiness, type DaemonPhase, type ReadinessReport } from './readiness.js';
 import { renderStatusTable } from './status-table.js';
 import { createNotifier, startWatchdog, type WatchdogLoop } from './systemd.js';
 
@@ -34,8 +38,12 @@ export const EXIT = { OK: 0, NOT_READY: 1, USAGE: 64, DATA: 65, UNAVAILABLE: 69,
 const USAGE = `Usage: heros-archiver <command> [options]
 
 Commands:
-  run [manifest...]        Run the actors of BOSS manifests (files or folders; default boss.json)
-  validate <manifest...>   Check manifests without running them; exit 78 listing every problem
+  run [manifest...]        Run the actors of BOSS manifests (files or folders, -u URLs, -e
+                           variables; default boss.json)
+  validate [manifest...]   Check manifests (and -u/-e sources) without running them; exit 78
+                           listing every problem
+  reload [--state-dir dir] Make the running daemon re-read its manifests (SIGHUP to the pid in
+                           <state-dir>/heros-archiver.pid)
   render --template T --metadata JSON
                            Print the file name a save_template gives for some metadata
   status [--http host:port] [--json]
@@ -47,7 +55,17 @@ Commands:
   help                     This text
   version                  Print the version
 
-Options of run:
+Options of run (BOSS's -u, -e, --realm, --name, --no-autostart and --log work as there):
+  -u, --url <url>          Manifest from file:///path, a path or http(s)://user:pw@host/…
+                           (Basic auth from the URL) (repeatable)
+  -e, --env <VAR>          Manifest JSON from an environment variable (repeatable); BOSS is
+                           always read when set
+  --name <name>            This daemon's name in logs and /ready
+  --no-autostart           Prepare and check the actors but do not start them
+  --log <LEVEL>            BOSS spelling of --log-level: DEBUG, INFO, WARNING, ERROR, …
+  --log-format <json|pretty>
+                           Log lines as JSON or for a person (default pretty on a terminal,
+                           json otherwise)
   --zenoh <locator>        Use an operator-run bridge (e.g. ws/127.0.0.1:10000) instead of
                            starting one
   --bridge-listen <ep>     Zenoh endpoint the managed bridge listens on (repeatable)
@@ -84,6 +102,23 @@ const RUN_OPTIONS = {
   http: { type: 'string' },
   bus: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  // BOSS's flags (python -m boss.starter), so that an existing command line keeps working.
+  url: { type: 'string', short: 'u', multiple: true },
+  env: { type: 'string', short: 'e', multiple: true },
+  name: { type: 'string' },
+  'no-autostart': { type: 'boolean' },
+  log: { type: 'string' },
+  expose: { type: 'boolean' },
+  'log-format': { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
+
+/** Where `run` writes its pid for `heros-archiver reload`. */
+const PID_FILE = 'heros-archiver.pid';
+
+/** The manifest sources `run` and `validate` take, as BOSS does. */
+const SOURCE_OPTIONS = {
+  url: { type: 'string', short: 'u', multiple: true },
+  env: { type: 'string', short: 'e', multiple: true },
 } as const satisfies ParseArgsConfig['options'];
 
 /** Output streams, injectable for tests. */
@@ -112,6 +147,8 @@ export async function main(argv: readonly string[], io: CliIO = stdio): Promise<
         return await deadLetterCommand(rest, io);
       case 'status':
         return await statusCommand(rest, io);
+      case 'reload':
+        return await reloadCommand(rest, io);
       case 'version':
       case '--version':
         io.out(`${version()}\n`);
@@ -156,16 +193,21 @@ function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: readonly
   }
 }
 
-async function loadPrepared(manifests: readonly string[]) {
-  const docs = await readManifestFiles(manifests);
+async function loadPrepared(sources: readonly (ManifestSource | string)[], onUnsetEnv: (names: string[]) => void = () => undefined) {
+  const { docs, unsetEnv } = await readManifestSources(sources.map((s) => (typeof s === 'string' ? { kind: 'path', value: s } : s)));
+  if (unsetEnv.length > 0) onUnsetEnv(unsetEnv);
+  if (docs.length === 0) {
+    throw new ArchiverError('ARCHIVER_MANIFEST_UNREADABLE', `no manifest to read: ${unsetEnv.map((n) => `$${n}`).join(', ')} ${unsetEnv.length === 1 ? 'is' : 'are'} not set`);
+  }
   const entries = parseManifests(docs);
   return prepareActors(entries);
 }
 
 async function validateCommand(args: readonly string[], io: CliIO): Promise<number> {
-  const { positionals } = parse(args, { help: { type: 'boolean', short: 'h' } });
-  if (positionals.length === 0) throw new ArchiverError('ARCHIVER_USAGE', 'validate needs at least one manifest file or folder');
-  const prepared = await loadPrepared(positionals);
+  const { values, positionals } = parse(args, { help: { type: 'boolean', short: 'h' }, ...SOURCE_OPTIONS });
+  const sources = manifestSources(positionals, values.url, values.env);
+  if (sources.length === 0) throw new ArchiverError('ARCHIVER_USAGE', 'validate needs at least one manifest file or folder, -u URL or -e VARIABLE');
+  const prepared = await loadPrepared(sources, (names) => io.err(`heros-archiver: not set, skipped: ${names.map((n) => `$${n}`).join(', ')}\n`));
   io.out(`ok: ${prepared.length} actor${prepared.length === 1 ? '' : 's'} (${prepared.map((p) => `${p.entry.id}: ${p.entry.classname}`).join(', ')})\n`);
   return EXIT.OK;
 }
@@ -239,6 +281,65 @@ async function statusCommand(args: readonly string[], io: CliIO): Promise<number
   return got.report.ready ? EXIT.OK : EXIT.NOT_READY;
 }
 
+/**
+ * `heros-archiver reload`: SIGHUP to the daemon whose pid `run` wrote into the state folder.
+ * A pid file rather than the HTTP endpoint: it works with `--http off`, and it is what
+ * systemd's `ExecReload=kill -HUP $MAINPID` does from outside.
+ */
+async function reloadCommand(args: readonly string[], io: CliIO): Promise<number> {
+  const { values } = parse(args, { 'state-dir': { type: 'string' }, 'pid-file': { type: 'string' } }, false);
+  const file = path.resolve(values['pid-file'] ?? path.join(stateDir(values), PID_FILE));
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    io.err(`heros-archiver: no running daemon: cannot read ${file}: ${(err as Error).message}\n`);
+    return EXIT.UNAVAILABLE;
+  }
+  const pid = Number(text.trim());
+  if (!Number.isSafeInteger(pid) || pid <= 1) {
+    io.err(`heros-archiver: ${file} does not hold a process id\n`);
+    return EXIT.UNAVAILABLE;
+  }
+  // A pid file left by a crash may name a process that has since reused the number; SIGHUP
+  // would end most programs, so only a process that is a heros-archiver gets it.
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => undefined);
+  if (cmdline !== undefined && !/heros-archiver|cli\.[jt]s/.test(cmdline)) {
+    io.err(`heros-archiver: process ${pid} from ${file} is not a heros-archiver (stale pid file)\n`);
+    return EXIT.UNAVAILABLE;
+  }
+  try {
+    process.kill(pid, 'SIGHUP');
+  } catch (err) {
+    io.err(`heros-archiver: no running daemon with pid ${pid} (${file}): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
+    return EXIT.UNAVAILABLE;
+  }
+  io.out(`sent SIGHUP to heros-archiver (pid ${pid}); its log says what the reload did\n`);
+  return EXIT.OK;
+}
+
+/** `--log` (BOSS: DEBUG, INFO, WARNING, …, any case) or `--log-level`, or $HEROS_LOG as BOSS reads it. */
+function logLevel(values: { 'log-level'?: string | undefined; log?: string | undefined }): LogLevel {
+  const given: [string, string][] = [];
+  if (values['log-level'] !== undefined) given.push(['--log-level', values['log-level']]);
+  if (values.log !== undefined) given.push(['--log', values.log]);
+  if (given.length === 0 && process.env.HEROS_LOG) given.push(['$HEROS_LOG', process.env.HEROS_LOG]);
+  const levels = given.map(([flag, text]) => {
+    const level = LOG_LEVELS[text.toLowerCase()];
+    if (!level) throw new ArchiverError('ARCHIVER_USAGE', `${flag} must be one of fatal, error, warn, info, debug, trace, silent (or BOSS's CRITICAL, WARNING, SPAM; any case) (got ${text})`);
+    return level;
+  });
+  if (levels.length === 2 && levels[0] !== levels[1]) throw new ArchiverError('ARCHIVER_USAGE', `--log-level ${given[0]![1]} and --log ${given[1]![1]} disagree; give one`);
+  return levels[0] ?? 'info';
+}
+
+type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+/** Our levels and the names Python's logging (BOSS's --log) uses for them. */
+const LOG_LEVELS: Record<string, LogLevel> = {
+  fatal: 'fatal', critical: 'fatal', error: 'error', warn: 'warn', warning: 'warn',
+  info: 'info', debug: 'debug', trace: 'trace', spam: 'trace', silent: 'silent',
+};
+
 function stateDir(values: { 'state-dir'?: string | undefined }): string {
   return path.resolve(values['state-dir'] ?? process.env.STATE_DIRECTORY?.split(':')[0] ?? '.heros-archiver');
 }
@@ -253,16 +354,24 @@ async function runCommand(args: readonly string[], io: CliIO): Promise<number> {
     io.out(USAGE);
     return EXIT.OK;
   }
-  const level = (values['log-level'] ?? 'info') as 'info';
-  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(level)) {
-    throw new ArchiverError('ARCHIVER_USAGE', `--log-level must be one of fatal, error, warn, info, debug, trace, silent (got ${level})`);
-  }
+  const level = logLevel(values);
+  const format = values['log-format'] ?? (process.stdout.isTTY ? 'pretty' : 'json');
+  if (format !== 'json' && format !== 'pretty') throw new ArchiverError('ARCHIVER_USAGE', `--log-format must be json or pretty (got ${format})`);
   const drainTimeoutMs = values['drain-timeout'] === undefined ? 30_000 : Number(values['drain-timeout']);
   if (!Number.isFinite(drainTimeoutMs) || drainTimeoutMs < 0) throw new ArchiverError('ARCHIVER_USAGE', '--drain-timeout must be a number of milliseconds');
   const httpAddress = parseHttpOption(values.http);
-  const logger = createLogger({ level });
-  const manifests = positionals.length > 0 ? positionals : ['boss.json'];
-  const prepared = await loadPrepared(manifests);
+  // Like BOSS: an exposed daemon needs a name; without --name it gets <hostname>_<random>.
+  const name = values.name ?? (values.expose ? uniqueInstanceName() : undefined);
+  if (values.expose) {
+    const problem = heroNameProblem(name!);
+    if (problem) throw new ArchiverError('ARCHIVER_USAGE', `--name: ${problem}`);
+  }
+  const logger = createLogger({ level, format, ...(name === undefined ? {} : { base: { instance: name } }) });
+  const sources = manifestSources(positionals, values.url, values.env, ['boss.json']);
+  const warnUnset = (names: string[]): void => logger.warn({ variables: names }, 'environment variables named by -e are not set; skipped, as BOSS does');
+  const prepared = await loadPrepared(sources, warnUnset);
+  const autostart = !values['no-autostart'];
+  let currentPrepared = prepared;
   // Before the bridge is spawned: unsetEnvironment keeps NOTIFY_SOCKET from child processes,
   // which NotifyAccess=all would let speak for the service.
   const notifier = createNotifier({ logger, unsetEnvironment: true });
@@ -271,7 +380,7 @@ async function runCommand(args: readonly string[], io: CliIO): Promise<number> {
   let busMonitor: BusMonitor | undefined;
   let liveness: LivenessCheck | undefined;
   let watchdog: WatchdogLoop | undefined;
-  const readiness = () => evaluateReadiness({ phase, actors: boss?.status(), bus: busMonitor?.status() });
+  const readiness = (): ReadinessReport => ({ ...(name === undefined ? {} : { name }), ...evaluateReadiness({ phase, actors: boss?.status(), bus: busMonitor?.status() }) });
 
   const teardown: (() => Promise<void>)[] = [];
   const closeAll = async (): Promise<void> => {
@@ -312,25 +421,56 @@ async function runCommand(args: readonly string[], io: CliIO): Promise<number> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  // ExecReload= sends SIGHUP, which would kill Node without a handler. Reload re-checks the
-  // manifests on disk and says whether a restart is needed; the running actors are unchanged.
+  // SIGHUP (systemd's ExecReload=, `heros-archiver reload`) re-reads the manifests and applies
+  // them: Boss.reload starts added actors, drains removed ones, restarts changed ones and leaves
+  // the others running. Invalid manifests change nothing. A SIGHUP while starting is kept
+  // for when the actors run; several while reloading make one more reload.
+  let reloadQueued = false;
   const onReload = (): void => {
-    if (phase !== 'running') return;
+    if (phase !== 'running') {
+      if (phase === 'starting' || phase === 'reloading') reloadQueued = true;
+      return;
+    }
+    const current = boss;
+    if (!current) return;
     phase = 'reloading';
     void (async () => {
-      await notifier.reloading('checking manifests');
+      await notifier.reloading('re-reading the manifests');
+      logger.info({ sources: sources.map((s) => s.value) }, 'reload: re-reading the manifests');
       try {
-        const onDisk = await loadPrepared(manifests);
-        const same = JSON.stringify(onDisk.map((p) => [p.entry.id, p.entry.classname, p.options])) === JSON.stringify(prepared.map((p) => [p.entry.id, p.entry.classname, p.options]));
-        logger.info({ actors: onDisk.length, changed: !same }, same ? 'reload: manifests unchanged' : 'reload: manifests changed and are valid; restart the service to apply them');
+        const next = await loadPrepared(sources, warnUnset);
+        const result = await current.reload(next);
+        currentPrepared = next;
+        logger.info({ ...result }, `reload: ${result.added.length} added, ${result.removed.length} removed, ${result.changed.length} changed, ${result.unchanged.length} unchanged`);
       } catch (err) {
-        logger.error({ err }, 'reload: the manifests on disk are invalid; the running actors are unchanged');
+        if (err instanceof ConfigError) {
+          for (const p of err.problems) logger.error({ code: p.code, path: p.path, ...(p.actorId ? { actorId: p.actorId } : {}) }, `reload: ${p.path}: ${p.message}`);
+        } else {
+          logger.error({ err }, 'reload failed');
+        }
+        logger.error({ problems: err instanceof ConfigError ? err.problems.length : 1 }, 'reload: the new manifests are not usable; the running actors are unchanged');
       }
       if (phase === 'reloading') phase = 'running';
-      await notifier.ready(summarizeReadiness(readiness()));
+      if (phase === 'running') await notifier.ready(summarizeReadiness(readiness()));
+      if (reloadQueued && phase === 'running') {
+        reloadQueued = false;
+        onReload();
+      }
     })();
   };
   process.on('SIGHUP', onReload);
+  const pidFile = path.join(stateDir(values), PID_FILE);
+  try {
+    await mkdir(path.dirname(pidFile), { recursive: true });
+    await writeFile(pidFile, `${process.pid}\n`);
+  } catch (err) {
+    // Not fatal: systemd's ExecReload= and `kill -HUP` need no pid file.
+    logger.warn({ err, pidFile }, 'cannot write the pid file; `heros-archiver reload` will not find this daemon');
+  }
+  teardown.push(async () => {
+    // Only our own: another daemon may since have started on the same state folder.
+    if ((await readFile(pidFile, 'utf8').catch(() => '')).trim() === String(process.pid)) await rm(pidFile, { force: true });
+  });
 
   try {
     if (httpAddress) {
@@ -355,11 +495,43 @@ async function runCommand(args: readonly string[], io: CliIO): Promise<number> {
     });
     const started = boss;
     teardown.push(() => started.stop());
-    const running = await boss.start(prepared);
-    logger.info({ actors: prepared.length, running }, 'ready');
+    const running = await boss.start(prepared, { autostart });
+    logger.info({ actors: prepared.length, running, ...(autostart ? {} : { autostart: false }) }, autostart ? 'ready' : 'ready; actors not started (--no-autostart)');
+    if (values.expose) {
+      // The daemon and each running actor become HEROs (BOSS's --expose): Python tools find
+      // them, and the daemon answers status(), start_hero(), stop_hero(), start_all(), ….
+      const configOf = (id: string) => {
+        const e = currentPrepared.find((p) => p.entry.id === id)?.entry;
+        return e && { _id: e.id, classname: e.classname, arguments: e.arguments };
+      };
+      const exposed = await exposeBoss(
+        bus,
+        {
+          status: () => started.status().map((a) => ({ ...a, config: configOf(a.id) })),
+          startActor: (id) => started.startActor(id),
+          stopActor: (id) => started.stopActor(id),
+          startAll: () => started.startAll(),
+          stopAll: () => started.stopAll(),
+          refresh: async () => onReload(),
+        },
+        {
+          name: name!,
+          realm: values.realm ?? 'heros',
+          pkgVersions: { 'heros-archiver': version() },
+          onError: (err, actorId) => logger.warn({ err, actorId }, 'cannot expose actor as a HERO; retrying'),
+        },
+      );
+      // Pushed after the actors: the HEROs disappear first at teardown.
+      teardown.push(() => exposed.close());
+      logger.info({ name, realm: values.realm ?? 'heros' }, 'exposed as a HERO');
+    }
     if (phase === 'starting') phase = 'running';
     // Not after STOPPING=1: a signal may have come while the actors started.
     if (phase === 'running') await notifier.ready(summarizeReadiness(readiness()));
+    if (reloadQueued && phase === 'running') {
+      reloadQueued = false;
+      onReload();
+    }
     // An operator-run bridge (--zenoh) or the memory bus cannot be fixed by restarting us.
     liveness = createLivenessCheck({ bus: monitor, maxBusDownMs: values.zenoh !== undefined || values.bus === 'memory' ? Infinity : 120_000, logger });
     const check = liveness;

@@ -12,6 +12,8 @@ export type DaemonPhase = 'starting' | 'running' | 'reloading' | 'stopping';
 
 /** The body of `GET /ready`. */
 export interface ReadinessReport {
+  /** The daemon's `--name`, when it was given one. */
+  name?: string;
   ready: boolean;
   /** `ready` or `not ready`, for humans reading the JSON. */
   status: 'ready' | 'not ready';

@@ -20,6 +20,7 @@ export function renderStatusTable(readyJson: unknown): string {
   const lines: string[] = [];
   const ready = report.ready === true;
   const reasons = Array.isArray(report.reasons) ? report.reasons.filter((r): r is string => typeof r === 'string') : [];
+  if (typeof report.name === 'string') lines.push(`name: ${report.name}`);
   lines.push(`ready: ${ready ? 'yes' : 'no'}${!ready && reasons.length > 0 ? ` — ${reasons.join('; ')}` : ''}`);
   lines.push(`bus: ${busLine(report.bus)}`);
   lines.push('');

@@ -29,6 +29,46 @@ export interface Subscription {
   close(): Promise<void>;
 }
 
+/** A query received by a queryable (a Zenoh `get` from another peer). */
+export interface Query {
+  /** The key expression the querier asked for (`@object/heros/cam1/_discover/**`). */
+  readonly key: string;
+  /** The query's payload, if it carried one; valid only until the handler returns or settles. */
+  readonly payload: Uint8Array | undefined;
+}
+
+/**
+ * Answers one query: the bytes to reply with (on the queryable's own key), or undefined for no
+ * reply. Throwing a {@link QueryReplyError} sends an error reply with its payload; any other
+ * throw is logged and the query ends without a reply. Every query is finalised either way, so
+ * that the querier does not wait for its timeout.
+ */
+export type QueryHandler = (query: Query) => Promise<Uint8Array | undefined> | Uint8Array | undefined;
+
+/** Thrown by a {@link QueryHandler} to answer with an error reply (Zenoh `reply_err`). */
+export class QueryReplyError extends Error {
+  /** The error reply's payload (for HEROS: the CBOR of a message string). */
+  readonly payload: Uint8Array;
+  constructor(message: string, payload: Uint8Array) {
+    super(message);
+    this.name = 'QueryReplyError';
+    this.payload = payload;
+  }
+}
+
+/** Settings of a queryable. */
+export interface QueryableOptions {
+  /** Encoding announced with every reply and error reply, e.g. `application/cbor`. @default the bus's default (none) */
+  encoding?: string;
+}
+
+/** A declaration (queryable or liveliness token) that lasts until closed; `close()` is idempotent. */
+export interface Declaration {
+  /** The key expression declared. */
+  readonly keyExpr: string;
+  close(): Promise<void>;
+}
+
 /** Bus state changes, for logs, metrics and health. */
 export type BusEvent =
   | { type: 'connected' }
@@ -42,6 +82,16 @@ export interface Bus {
   subscribe(keyExpr: string, handler: SampleHandler): Promise<Subscription>;
   /** Publishes bytes on a key (used by tools, tests and replay). */
   put(key: string, payload: Uint8Array): Promise<void>;
+  /**
+   * Answers queries on `keyExpr` with `handler` until closed. Survives reconnects like
+   * subscriptions do.
+   */
+  declareQueryable(keyExpr: string, handler: QueryHandler, options?: QueryableOptions): Promise<Declaration>;
+  /**
+   * Declares a liveliness token on `key`: peers watching it see it appear now, and vanish when
+   * it is closed or this process loses the network. Survives reconnects (it reappears).
+   */
+  declareLivelinessToken(key: string): Promise<Declaration>;
   /** Registers a listener for state changes; returns a function that removes it. */
   onEvent(listener: (event: BusEvent) => void): () => void;
   /** Releases every resource; idempotent. */

@@ -3,13 +3,18 @@
  * embedding heros-archiver where events come from the same process. Delivery is asynchronous
  * (a microtask), like a real bus, so publishers never run inside subscriber code.
  */
-import type { Bus, BusEvent, SampleHandler, Subscription } from './bus.js';
+import { QueryReplyError, type Bus, type BusEvent, type Declaration, type QueryHandler, type SampleHandler, type Subscription } from './bus.js';
 import { keyExprMatches } from './key-expr.js';
+
+/** One answer to {@link MemoryBus.get}: a reply, or an error reply. */
+export type MemoryReply = { readonly key: string; readonly payload: Uint8Array; readonly error?: false } | { readonly key: string; readonly payload: Uint8Array; readonly error: true };
 
 /** An in-process {@link Bus}. */
 export class MemoryBus implements Bus {
   readonly #subs = new Set<{ keyExpr: string; handler: SampleHandler }>();
   readonly #listeners = new Set<(e: BusEvent) => void>();
+  readonly #queryables = new Set<{ keyExpr: string; handler: QueryHandler }>();
+  readonly #tokens = new Map<object, string>();
   #closed = false;
 
   async subscribe(keyExpr: string, handler: SampleHandler): Promise<Subscription> {
@@ -33,6 +38,59 @@ export class MemoryBus implements Bus {
     }
   }
 
+  async declareQueryable(keyExpr: string, handler: QueryHandler): Promise<Declaration> {
+    if (this.#closed) throw new Error('MemoryBus is closed');
+    const entry = { keyExpr, handler };
+    this.#queryables.add(entry);
+    return {
+      keyExpr,
+      close: async () => {
+        this.#queryables.delete(entry);
+      },
+    };
+  }
+
+  async declareLivelinessToken(key: string): Promise<Declaration> {
+    if (this.#closed) throw new Error('MemoryBus is closed');
+    const handle = {};
+    this.#tokens.set(handle, key);
+    return {
+      keyExpr: key,
+      close: async () => {
+        this.#tokens.delete(handle);
+      },
+    };
+  }
+
+  /**
+   * Queries every queryable whose key expression meets `selector`, as a Zenoh `get` does
+   * (tests and in-process tools). A handler that throws anything but a {@link QueryReplyError}
+   * gives no reply, as on Zenoh.
+   */
+  async get(selector: string, payload?: Uint8Array): Promise<MemoryReply[]> {
+    if (this.#closed) throw new Error('MemoryBus is closed');
+    const replies: MemoryReply[] = [];
+    for (const q of [...this.#queryables]) {
+      // Either side concrete covers HEROS (concrete endpoints, wildcard selectors); a full
+      // intersection of two wildcard expressions is not needed in-process.
+      if (!keyExprMatches(selector, q.keyExpr) && !keyExprMatches(q.keyExpr, selector)) continue;
+      // A microtask first, like the network: the querier never runs inside its own call.
+      await Promise.resolve();
+      try {
+        const bytes = await q.handler({ key: selector, payload });
+        if (bytes !== undefined) replies.push({ key: q.keyExpr, payload: bytes });
+      } catch (err) {
+        if (err instanceof QueryReplyError) replies.push({ key: q.keyExpr, payload: err.payload, error: true });
+      }
+    }
+    return replies;
+  }
+
+  /** Keys of the live liveliness tokens, in declaration order (tests). */
+  get livelinessTokens(): string[] {
+    return [...this.#tokens.values()];
+  }
+
   /** Number of live subscriptions (tests). */
   get subscriptionCount(): number {
     return this.#subs.size;
@@ -51,5 +109,7 @@ export class MemoryBus implements Bus {
   async close(): Promise<void> {
     this.#closed = true;
     this.#subs.clear();
+    this.#queryables.clear();
+    this.#tokens.clear();
   }
 }

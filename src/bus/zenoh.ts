@@ -13,8 +13,12 @@
  *   first, with capped backoff between attempts, and `open()` itself gets a timeout.
  * - No disconnect signal and no reconnect: a close listener on the underlying WebSocket and a
  *   serialised `info()` heartbeat detect the loss; the session is then dropped, re-opened and
- *   every live subscription re-declared (the bridge forgets a client's declarations when its
- *   WebSocket closes). Subscriptions handed out stay valid across reconnects.
+ *   every live subscription, queryable and liveliness token re-declared (the bridge forgets a
+ *   client's declarations when its WebSocket closes). Handles given out stay valid across
+ *   reconnects.
+ * - A query stays open on the querier's side until the queryable finalises it (it does not end
+ *   when the callback returns): every query is finalised here after its reply, also when the
+ *   handler fails, so that HEROS callers do not wait for their timeout.
  * - The default subscriber handler (a FIFO of 256) drops silently when full: a callback
  *   handler delivers synchronously instead; the caller queues.
  * - `Session.close()` does not await its inner close, whose rejection would be unhandled: the
@@ -32,10 +36,10 @@
  *   not configurable in the bridge) by dropping the connection: `put` rejects such payloads.
  */
 import { format } from 'node:util';
-import { Config, KeyExpr, SampleKind, Session, type Sample as ZenohSample, type Subscriber as ZenohSubscriber } from '@eclipse-zenoh/zenoh-ts';
+import { Config, Encoding, KeyExpr, SampleKind, Session, type Query as ZenohQuery, type Sample as ZenohSample, type Subscriber as ZenohSubscriber } from '@eclipse-zenoh/zenoh-ts';
 import { backoffDelay, type BackoffOptions } from '../backoff.js';
 import { ArchiverError, describeCause } from '../errors.js';
-import type { Bus, BusEvent, SampleHandler, Subscription } from './bus.js';
+import { QueryReplyError, type Bus, type BusEvent, type Declaration, type QueryableOptions, type QueryHandler, type SampleHandler, type Subscription } from './bus.js';
 import { silentBusLogger, type BusLogger } from './bus-logger.js';
 import { probeWebSocket } from './ws-probe.js';
 
@@ -94,6 +98,17 @@ interface SubEntry {
   zsub: ZenohSubscriber | undefined;
 }
 
+/** Something a session declares besides subscribers: a queryable or a liveliness token. */
+interface DeclEntry {
+  readonly kind: 'queryable' | 'liveliness token';
+  readonly keyExpr: string;
+  closed: boolean;
+  /** The declaration on the current session, if any. */
+  handle: { undeclare(): Promise<void> } | undefined;
+  /** Declares it on `session`; callbacks it installs ignore queries of older generations. */
+  readonly declareOn: (session: Session, generation: number) => Promise<{ undeclare(): Promise<void> }>;
+}
+
 const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 250, maxMs: 5000, factor: 2, jitter: 0.2 };
 
 /** A {@link Bus} on Zenoh through `zenoh-bridge-remote-api`. */
@@ -115,6 +130,7 @@ export class ZenohBus implements Bus {
   /** Bumped whenever a session is dropped or opened; callbacks of older sessions go quiet. */
   #generation = 0;
   readonly #subs = new Set<SubEntry>();
+  readonly #decls = new Set<DeclEntry>();
   readonly #listeners = new Set<(event: BusEvent) => void>();
   readonly #errorListeners = new Set<(error: ArchiverError) => void>();
   readonly #stop = new AbortController();
@@ -198,6 +214,20 @@ export class ZenohBus implements Bus {
     };
   }
 
+  async declareQueryable(keyExpr: string, handler: QueryHandler, options: QueryableOptions = {}): Promise<Declaration> {
+    const encoding = options.encoding;
+    return this.#addDecl('queryable', keyExpr, (session, generation) =>
+      session.declareQueryable(keyExpr, {
+        // Callback, not a channel: zenoh-ts's default FIFO of 256 would drop queries silently.
+        handler: (query: ZenohQuery) => this.#answer(keyExpr, generation, query, handler, encoding),
+      }),
+    );
+  }
+
+  async declareLivelinessToken(key: string): Promise<Declaration> {
+    return this.#addDecl('liveliness token', key, (session) => session.liveliness().declareToken(key));
+  }
+
   /**
    * Publishes `payload` on `key`. Puts are sent in call order.
    * @throws ArchiverError `ARCHIVER_BUS_FAILED`, not retryable, when the payload exceeds the
@@ -254,6 +284,97 @@ export class ZenohBus implements Bus {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  // ── queryables and liveliness tokens ──────────────────────────────────────────────────
+
+  async #addDecl(kind: DeclEntry['kind'], keyExpr: string, declareOn: DeclEntry['declareOn']): Promise<Declaration> {
+    if (this.#state === 'closed') throw new ArchiverError('ARCHIVER_BUS_FAILED', `cannot declare a ${kind} on ${keyExpr}: the bus is closed`, { retryable: false });
+    try {
+      new KeyExpr(keyExpr);
+    } catch (err) {
+      throw new ArchiverError('ARCHIVER_BUS_FAILED', `invalid Zenoh key expression "${keyExpr}": ${errorMessage(err)}`, { retryable: false, cause: err });
+    }
+    const entry: DeclEntry = { kind, keyExpr, closed: false, handle: undefined, declareOn };
+    this.#decls.add(entry);
+    const session = this.#session;
+    const generation = this.#generation;
+    if (this.#state === 'connected' && session) {
+      try {
+        await this.#declareEntry(entry, session, generation);
+      } catch (err) {
+        if (generation === this.#generation && !isTimeout(err)) {
+          this.#decls.delete(entry);
+          throw new ArchiverError('ARCHIVER_BUS_FAILED', `the bridge refused the ${kind} on ${keyExpr}: ${errorMessage(err)}`, { cause: err });
+        }
+        // As for subscriptions: the entry stays and is declared when the session re-opens.
+        this.#linkLost(generation, `declaring a ${kind} on ${keyExpr} timed out`, undefined);
+      }
+    }
+    let closing: Promise<void> | undefined;
+    return {
+      keyExpr,
+      close: () => {
+        closing ??= this.#undeclareEntry(entry);
+        return closing;
+      },
+    };
+  }
+
+  async #declareEntry(entry: DeclEntry, session: Session, generation: number): Promise<void> {
+    const handle = await entry.declareOn(session, generation);
+    if (entry.closed || generation !== this.#generation) {
+      handle.undeclare().catch(noop);
+      return;
+    }
+    entry.handle = handle;
+  }
+
+  async #undeclareEntry(entry: DeclEntry): Promise<void> {
+    if (entry.closed) return;
+    entry.closed = true;
+    this.#decls.delete(entry);
+    const handle = entry.handle;
+    entry.handle = undefined;
+    if (handle && this.#state === 'connected') {
+      try {
+        await handle.undeclare();
+      } catch (err) {
+        this.#logger.debug({ keyExpr: entry.keyExpr, err: describeCause(err) }, `undeclaring a ${entry.kind} failed`);
+      }
+    }
+  }
+
+  /** Runs `handler` for one query, then replies and always finalises. */
+  #answer(keyExpr: string, generation: number, query: ZenohQuery, handler: QueryHandler, encoding: string | undefined): void {
+    // A query proves the link alive just as a sample does (see the heartbeat).
+    this.#lastRxAt = Date.now();
+    if (generation !== this.#generation) return;
+    const run = async (): Promise<void> => {
+      let reply: Uint8Array | undefined;
+      let errorReply: Uint8Array | undefined;
+      try {
+        reply = await handler({ key: query.keyExpr().toString(), payload: query.payload()?.toBytes() });
+      } catch (err) {
+        if (err instanceof QueryReplyError) errorReply = err.payload;
+        else this.#logger.error({ keyExpr, err: describeCause(err) }, 'a query handler threw; the query ends without a reply');
+      }
+      // The session of this query is gone: its querier gets nothing and times out.
+      if (generation !== this.#generation) return;
+      try {
+        if (reply !== undefined) {
+          // Replies go on the queryable's own key, as HEROS's LocalHERO replies on its endpoint.
+          await query.reply(keyExpr, reply, encoding ? { encoding } : undefined);
+        } else if (errorReply !== undefined) {
+          await query.replyErr(errorReply, encoding ? { encoding: Encoding.fromString(encoding) } : undefined);
+        }
+      } catch (err) {
+        this.#logger.debug({ keyExpr, err: describeCause(err) }, 'replying to a query failed');
+      } finally {
+        await finalizeQuery(query).catch((err: unknown) => this.#logger.debug({ keyExpr, err: describeCause(err) }, 'finalising a query failed'));
+      }
+    };
+    void run();
   }
 
   // ── connection ────────────────────────────────────────────────────────────────────────
@@ -317,6 +438,12 @@ export class ZenohBus implements Bus {
       // Entries added while this loop awaits are visited too (Set iteration sees them).
       for (const entry of this.#subs) {
         if (!entry.closed) await this.#declare(entry, session, generation);
+      }
+      // Queryables before tokens: whoever sees a token appear may query at once.
+      for (const kind of ['queryable', 'liveliness token'] as const) {
+        for (const entry of this.#decls) {
+          if (!entry.closed && entry.kind === kind) await this.#declareEntry(entry, session, generation);
+        }
       }
     } catch (err) {
       void closeSessionQuietly(session, this.#logger);
@@ -464,6 +591,7 @@ export class ZenohBus implements Bus {
     this.#session = undefined;
     this.#ws = undefined;
     for (const entry of this.#subs) entry.zsub = undefined;
+    for (const entry of this.#decls) entry.handle = undefined;
     if (session) void closeSessionQuietly(session, this.#logger);
     this.#logger.warn({ url: this.#url, reason }, `lost the Zenoh bridge (${reason}); reconnecting`);
     this.#emit({ type: 'disconnected', reason });
@@ -507,9 +635,23 @@ export class ZenohBus implements Bus {
       entry.zsub = undefined;
     }
     this.#subs.clear();
-    if (wasConnected && zsubs.length > 0) {
+    const queryables: { undeclare(): Promise<void> }[] = [];
+    const tokens: { undeclare(): Promise<void> }[] = [];
+    for (const entry of this.#decls) {
+      entry.closed = true;
+      if (entry.handle) (entry.kind === 'queryable' ? queryables : tokens).push(entry.handle);
+      entry.handle = undefined;
+    }
+    this.#decls.clear();
+    if (wasConnected && zsubs.length + queryables.length + tokens.length > 0) {
       try {
-        await withTimeout(Promise.allSettled(zsubs.map((z) => z.undeclare())), Math.min(this.#requestTimeoutMs, 2000), 'undeclaring subscribers');
+        // Queryables before tokens: an observer that sees a token vanish queries at once and
+        // should find nothing (see hero-server.ts).
+        const undeclareAll = async (): Promise<void> => {
+          await Promise.allSettled([...queryables, ...zsubs].map((z) => z.undeclare()));
+          await Promise.allSettled(tokens.map((t) => t.undeclare()));
+        };
+        await withTimeout(undeclareAll(), Math.min(this.#requestTimeoutMs, 2000), 'undeclaring subscribers');
       } catch (err) {
         this.#logger.debug({ err: describeCause(err) }, 'undeclaring subscribers on close did not finish');
       }
@@ -573,6 +715,22 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
     timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Finalises a query without an unhandled rejection: `Query.finalize()` starts the send without
+ * awaiting it, so the inner send is called (and awaited) directly when it can be reached.
+ */
+async function finalizeQuery(query: ZenohQuery): Promise<void> {
+  const session: unknown = Reflect.get(query, 'session');
+  const inner: unknown = Reflect.get(query, 'inner');
+  const send: unknown = session && typeof session === 'object' ? Reflect.get(session, 'sendResponseFinal') : undefined;
+  const queryId: unknown = inner && typeof inner === 'object' ? Reflect.get(inner, 'queryId') : undefined;
+  if (typeof send === 'function' && queryId !== undefined) {
+    await send.call(session, queryId);
+    return;
+  }
+  await query.finalize();
 }
 
 /** The WebSocket inside a zenoh-ts session (a private field; undefined if that changes). */
