@@ -109,6 +109,12 @@ export interface ArchiverStats {
   storageFaults: number;
   /** Events refused because the spool was full (the only way an event is not kept). */
   refused: number;
+  /**
+   * Events whose spool record is on the device (its group commit done). `received` counts an
+   * event on arrival, before its spool write, which lags far behind `spool_sync_interval_ms`
+   * while a burst keeps the process busy; with durability "spool" this is what a crash cannot lose.
+   */
+  durable: number;
   /** Events accepted and not yet stored or dead-lettered (in memory or in the spool). */
   pending: number;
   /** Events waiting in the disk spool (not yet in memory). */
@@ -162,7 +168,7 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
   readonly #pending = new Set<Item>();
   readonly #backoff: BackoffOptions;
   readonly #abort = new AbortController();
-  readonly #stats: ArchiverStats = { received: 0, stored: 0, retried: 0, deadLettered: 0, storageFaults: 0, refused: 0, pending: 0, spooled: 0, spoolBytes: 0 };
+  readonly #stats: ArchiverStats = { received: 0, stored: 0, retried: 0, deadLettered: 0, storageFaults: 0, refused: 0, durable: 0, pending: 0, spooled: 0, spoolBytes: 0 };
   #spool: Spool | undefined;
   #memItems = 0;
   #memBytes = 0;
@@ -285,7 +291,10 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
     }
     this.#spooledWaiting++;
     spool.append(spoolRecord(item), {}).then(
-      () => this.#wakePump(),
+      () => {
+        this.#stats.durable++;
+        this.#wakePump();
+      },
       (err: unknown) => {
         this.#spooledWaiting--;
         this.#refuse(item, err);
@@ -312,6 +321,7 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
       (id) => {
         item.spooling = false;
         item.spoolId = id;
+        this.#stats.durable++;
         if (item.done) this.#spool?.ack(id);
       },
       (err: unknown) => {

@@ -74,6 +74,7 @@ export class ArchiverMetrics {
       });
     };
     fromStats('heros_archiver_events_received_total', 'Events received by the actor, including malformed ones.', 'received');
+    fromStats('heros_archiver_events_durable_total', 'Events written to the disk spool and synced: a crash cannot lose them.', 'durable');
     fromStats('heros_archiver_events_stored_total', 'Events stored to their file(s).', 'stored');
     fromStats('heros_archiver_store_retries_total', 'Store attempts retried after a failure.', 'retried');
     fromStats('heros_archiver_events_dead_lettered_total', 'Events written to the dead-letter folder instead of their file.', 'deadLettered');
