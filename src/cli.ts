@@ -12,6 +12,10 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { once } from 'node:events';
+import { ArrowArchiver } from '../actors/arrow-archiver.js';
+import { arrowArchiveDir, formatQuery, queryArrow, type QueryFormat } from './arrow-query.js';
+import { resolveArchivePath } from './storage/archive-path.js';
 import { Boss, prepareActors } from './boss.js';
 import { exposeBoss, uniqueInstanceName } from './boss-hero.js';
 import { heroNameProblem } from './heros/hero-server.js';
@@ -49,6 +53,8 @@ Commands:
   status [--http host:port] [--json]
                            Show a running daemon's actors and counters (from its /ready);
                            exit 0 ready, 1 not ready, 69 no daemon answers
+  query --actor ID [-m manifest…] [--source S] [--start T] [--end T] [--format json|csv|arrow]
+                           Read rows an ArrowArchiver wrote (or --dir <folder>)
   dead-letter list [actor] List dead-lettered events
   dead-letter retry <actor> [-m manifest…]
                            Re-play an actor's dead-lettered events (after fixing the cause)
@@ -143,6 +149,8 @@ export async function main(argv: readonly string[], io: CliIO = stdio): Promise<
         return await validateCommand(rest, io);
       case 'render':
         return renderCommand(rest, io);
+      case 'query':
+        return await queryCommand(rest, io);
       case 'dead-letter':
         return await deadLetterCommand(rest, io);
       case 'status':
@@ -339,6 +347,52 @@ const LOG_LEVELS: Record<string, LogLevel> = {
   fatal: 'fatal', critical: 'fatal', error: 'error', warn: 'warn', warning: 'warn',
   info: 'info', debug: 'debug', trace: 'trace', spam: 'trace', silent: 'silent',
 };
+
+async function queryCommand(args: readonly string[], io: CliIO): Promise<number> {
+  const { values } = parse(args, {
+    actor: { type: 'string' },
+    manifest: { type: 'string', multiple: true, short: 'm' },
+    dir: { type: 'string' },
+    source: { type: 'string' },
+    start: { type: 'string' },
+    end: { type: 'string' },
+    'time-column': { type: 'string' },
+    format: { type: 'string', default: 'json' },
+    root: { type: 'string' },
+  });
+  const format = values.format as QueryFormat;
+  if (!['json', 'csv', 'arrow'].includes(format)) throw new ArchiverError('ARCHIVER_USAGE', `--format: expected json, csv or arrow, got "${values.format}"`);
+  let dir = values.dir;
+  if (dir === undefined) {
+    if (!values.actor) throw new ArchiverError('ARCHIVER_USAGE', 'query needs --actor <id> (with -m manifest) or --dir <folder>');
+    const manifests = values.manifest ?? ['boss.json'];
+    const p = (await loadPrepared(manifests)).find((x) => x.entry.id === values.actor);
+    if (!p) throw new ArchiverError('ARCHIVER_USAGE', `no actor "${values.actor}" in ${manifests.join(', ')}`);
+    if (p.cls !== (ArrowArchiver as unknown)) throw new ArchiverError('ARCHIVER_USAGE', `actor "${values.actor}" is a ${p.entry.classname}, not an ArrowArchiver`);
+    const d = arrowArchiveDir(p.options as { save_template: string; archive_dir?: string });
+    if (d === undefined) throw new ArchiverError('ARCHIVER_USAGE', `actor "${values.actor}": save_template has no fixed folder; set archive_dir or give --dir`);
+    dir = resolveArchivePath(d, { root: path.resolve(values.root ?? '/'), baseDir: process.cwd() }, values.actor);
+  }
+  // Times are ms since the epoch or ISO-8601 text.
+  const time = (s: string | undefined): string | number | undefined => (s !== undefined && /^\d+$/.test(s) ? Number(s) : s);
+  let batches;
+  try {
+    batches = queryArrow({ dir, source: values.source, start: time(values.start), end: time(values.end), timeColumn: values['time-column'] });
+  } catch (err) {
+    if (err instanceof RangeError) throw new ArchiverError('ARCHIVER_USAGE', err.message);
+    throw err;
+  }
+  try {
+    for await (const chunk of formatQuery(batches, format)) {
+      if (typeof chunk === 'string') io.out(chunk);
+      else if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
+    }
+  } catch (err) {
+    if (err instanceof RangeError) throw new ArchiverError('ARCHIVER_USAGE', err.message);
+    throw err;
+  }
+  return EXIT.OK;
+}
 
 function stateDir(values: { 'state-dir'?: string | undefined }): string {
   return path.resolve(values['state-dir'] ?? process.env.STATE_DIRECTORY?.split(':')[0] ?? '.heros-archiver');

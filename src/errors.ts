@@ -33,6 +33,8 @@ export const ERROR_CODES = {
   ARCHIVER_EVENT_MALFORMED: { retryable: false, summary: 'An event value is not `[payload, metadata]` with a dict as metadata; the raw event is dead-lettered.' },
   ARCHIVER_DECODE_FAILED: { retryable: false, summary: 'Event bytes are not valid HEROS CBOR; the raw bytes are dead-lettered.' },
   ARCHIVER_UNSUPPORTED_DTYPE: { retryable: false, summary: 'An ndarray dtype cannot be written as .npy (or is unknown); the event is dead-lettered.' },
+  ARCHIVER_SCHEMA_MISMATCH: { retryable: false, summary: "An event does not fit an ArrowArchiver file's schema (a field of another type, a new field) and `schema_evolution` is `reject`, or the schema cannot widen to it; the event is dead-lettered." },
+  ARCHIVER_LATE_EVENT: { retryable: false, summary: "An ArrowArchiver event with `forward_only` is older (`time_key`) than the last event archived for its source; the event is dead-lettered." },
   ARCHIVER_STORE_FAILED: { retryable: true, summary: 'Storing an event failed (I/O error or an exception in `store`); it is retried with backoff.' },
   ARCHIVER_STORE_TIMEOUT: { retryable: true, summary: 'A `store` call exceeded `store_timeout_ms`; it was aborted and is retried.' },
   ARCHIVER_RETRIES_EXHAUSTED: { retryable: false, summary: 'An event still failed after `max_retries` retries; it is dead-lettered.' },

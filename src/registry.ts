@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ArrayArchiver } from '../actors/array-archiver.js';
+import { ArrowArchiver } from '../actors/arrow-archiver.js';
 import { JsonArchiver } from '../actors/json-archiver.js';
 import { ArchiverError } from './errors.js';
 import { isActorClass, type ActorClass } from './observer.js';
@@ -20,6 +21,7 @@ export const BUILTIN_CLASSES: ReadonlyMap<string, ActorClass> = new Map<string, 
   ['JsonArchiver', JsonArchiver as unknown as ActorClass],
   ['herostools.actor.JsonArchiver', JsonArchiver as unknown as ActorClass],
   ['herostools.actor.data_archiver.JsonArchiver', JsonArchiver as unknown as ActorClass],
+  ['ArrowArchiver', ArrowArchiver as unknown as ActorClass],
 ]);
 
 /**

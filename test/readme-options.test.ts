@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ArrayArchiver } from '../actors/array-archiver.js';
 import { JsonArchiver } from '../actors/json-archiver.js';
+import { ArrowArchiver } from '../actors/arrow-archiver.js';
 import { DataArchiver } from '../src/archiver.js';
 import type { OptionsSchema } from '../src/options.js';
 import { repoRoot } from './helpers/python.js';
@@ -29,6 +30,7 @@ describe('README option tables match the option schemas', () => {
   it.each([
     ['ArrayArchiver', ArrayArchiver.optionsSchema],
     ['JsonArchiver', JsonArchiver.optionsSchema],
+    ['ArrowArchiver', ArrowArchiver.optionsSchema],
   ])('%s: every option is documented once, with its default', (name, schema) => {
     const own = tableOptions(name);
     const documented = new Map([...common, ...own]);

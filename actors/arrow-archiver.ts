@@ -1,0 +1,613 @@
+/**
+ * ArrowArchiver: appends events as rows to Arrow IPC files, one column per payload field.
+ *
+ *   store(event) ─► row checked against the schema (dead-letter or widen), key de-duplicated,
+ *        │          watermark checked ─► buffered in the batch of its file (rendered save_template)
+ *        │                                  │ batch_rows rows or batch_ms, whichever first
+ *        │                                  ▼
+ *        │                         one record batch appended to <name>.arrows (+ fdatasync)
+ *        └──── resolves only now ◄──────────┘
+ *                                  roll-over / idle / stop ─► <name>.arrow (IPC file)
+ *
+ * Each store() resolves only when its row's batch is on disk, because the DataArchiver acks
+ * the event in the spool when store() resolves: resolving earlier would ack rows that are
+ * still only in memory. Batches therefore hold at most `concurrency` rows (the number of
+ * store() calls in flight), so `concurrency` > 1 is what makes batches.
+ */
+import { readdir, readFile, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { tableFromIPC } from 'apache-arrow';
+import { arrowArchiveDir } from '../src/arrow-query.js';
+import { DataArchiver, type DataArchiverOptions, type Metadata, type StoreContext } from '../src/archiver.js';
+import { ConfigError, type ConfigProblem, UnrecoverableError } from '../src/errors.js';
+import {
+  type ColumnSpec,
+  fileSchema,
+  inferKind,
+  KEY_COLUMN,
+  MisfitError,
+  parseKind,
+  RECEIVED_AT_COLUMN,
+  type Row,
+  rowsToBatch,
+  SOURCE_COLUMN,
+  toColumnValue,
+  widenKind,
+} from '../src/formats/arrow-table.js';
+import { PyFloat, type PyValue, toNumber } from '../src/heros/values.js';
+import type { ActorContext } from '../src/observer.js';
+import type { OptionsSchema } from '../src/options.js';
+import { type ArrowFsync, ArrowStreamFile, finalizeStreamFile, streamPathOf } from '../src/storage/arrow-stream-file.js';
+import { compileTemplate, type CompiledTemplate } from '../src/template.js';
+
+/** ArrowArchiver options (manifest `arguments`). */
+export interface ArrowArchiverOptions extends DataArchiverOptions {
+  /** Jinja2 template of the file path; sees the merged metadata, `source` and the receive
+   *  time's `date`, `year`, `month`, `day`, `hour` (UTC). `.arrow` is appended when missing. */
+  readonly save_template: string;
+  /** Metadata keys written as columns (after `source` and `received_at`). @default [] */
+  readonly metadata_columns: readonly string[];
+  /** Declared columns `{name: kind}` (`int64`, `float64`, `bool`, `utf8`, `binary`,
+   *  `float32[3]`, …) instead of inferring them from the first event. @default undefined */
+  readonly schema?: Readonly<Record<string, string>>;
+  /** `reject`: an event that does not fit the schema is dead-lettered; `widen`: the schema
+   *  widens (new column, Null → a type, int → float) and a new file starts. @default "reject" */
+  readonly schema_evolution: 'reject' | 'widen';
+  /** Rows per record batch at most. @default 64 */
+  readonly batch_rows: number;
+  /** A batch is written at the latest this long after its first row. @default 20 */
+  readonly batch_ms: number;
+  /** `batch`: fdatasync each batch before its events count as stored; `none`: leave it to
+   *  the OS (survives a process crash, not a power cut). @default "batch" */
+  readonly fsync: ArrowFsync;
+  /** A file is finalised once it holds this many bytes. @default 134217728 */
+  readonly max_file_bytes: number;
+  /** … or this many rows (0: no limit). @default 0 */
+  readonly max_file_rows: number;
+  /** … or is this old, in ms (0: no limit). @default 0 */
+  readonly max_file_age_ms: number;
+  /** A file not written to for this long is finalised. @default 60000 */
+  readonly idle_close_ms: number;
+  /** Files open at once; the least recently written is finalised beyond it. @default 16 */
+  readonly max_open_files: number;
+  /** Template of a key (sees payload fields, metadata and `source`); an event whose key was
+   *  already archived is counted as a duplicate and not written again. @default undefined */
+  readonly unique_key?: string;
+  /** Payload field or metadata key holding the event time (a number), tracked per source. @default undefined */
+  readonly time_key?: string;
+  /** Dead-letter an event older than its source's last archived `time_key` value. @default false */
+  readonly forward_only: boolean;
+  /** Folder scanned at start (unfinished files, keys, watermarks). Default: the fixed folder
+   *  part of `save_template` before its first `{`. @default undefined */
+  readonly archive_dir?: string;
+}
+
+/** Counters of the tabular path, beside the DataArchiver's own. */
+export interface ArrowArchiverStats {
+  rows: number;
+  batches: number;
+  duplicates: number;
+  filesFinalized: number;
+}
+
+const RESERVED = new Set([SOURCE_COLUMN, RECEIVED_AT_COLUMN, KEY_COLUMN]);
+
+/** Rows waiting for their batch to be written. */
+interface PendingRow {
+  readonly row: Row;
+  readonly key: string | undefined;
+  readonly resolve: () => void;
+  readonly reject: (err: unknown) => void;
+  readonly detach: () => void;
+}
+
+/** One rendered file name and the file currently written for it. */
+interface Slot {
+  readonly logical: string;
+  readonly columns: readonly ColumnSpec[];
+  file: ArrowStreamFile | undefined;
+  batch: PendingRow[];
+  timer: NodeJS.Timeout | undefined;
+  chain: Promise<void>;
+  lastWriteAt: number;
+  retired: boolean;
+}
+
+/** Archives dict payloads as rows of Arrow IPC files. */
+export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
+  static override readonly optionsSchema: OptionsSchema = {
+    ...DataArchiver.optionsSchema,
+    save_template: { type: 'string', required: true, nonEmpty: true, doc: 'Jinja2 template of the file path; sees the merged metadata, `source` and the receive time (`date`, `year`, `month`, `day`, `hour`, UTC). `.arrow` is appended when missing.' },
+    metadata_columns: { type: 'any', default: [], doc: 'Metadata keys written as columns, after `source` and `received_at`.' },
+    schema: { type: 'object', doc: 'Declared columns `{name: kind}` (`int64`, `float64`, `bool`, `utf8`, `binary`, `null`, `int8`…`uint64`, `float32`, `<kind>[n]` for 1-d arrays of n items); without it the first event decides.' },
+    schema_evolution: { type: 'string', enum: ['reject', 'widen'], default: 'reject', doc: '`reject`: an event that does not fit the schema is dead-lettered (`ARCHIVER_SCHEMA_MISMATCH`); `widen`: the schema widens (new column, None column gets a type, int → float) and a new file starts.' },
+    batch_rows: { type: 'integer', default: 64, min: 1, max: 1_000_000, doc: 'Rows per record batch at most (a batch never holds more rows than `concurrency`).' },
+    batch_ms: { type: 'integer', default: 20, min: 0, max: 60_000, doc: 'A batch is written at the latest this many ms after its first row.' },
+    fsync: { type: 'string', enum: ['none', 'batch'], default: 'batch', doc: '`batch`: fdatasync each batch before its events count as stored; `none`: leave flushing to the OS (survives a crash of the daemon, not a power cut).' },
+    max_file_bytes: { type: 'integer', default: 134_217_728, min: 1, doc: 'A file is finalised (`.arrows` → `.arrow`) once it holds this many bytes.' },
+    max_file_rows: { type: 'integer', default: 0, min: 0, doc: '… or this many rows (0: no limit).' },
+    max_file_age_ms: { type: 'integer', default: 0, min: 0, doc: '… or is this many ms old (0: no limit).' },
+    idle_close_ms: { type: 'integer', default: 60_000, min: 1, doc: 'A file not written to for this many ms is finalised (e.g. yesterday\'s file of a `{{ date }}` template).' },
+    max_open_files: { type: 'integer', default: 16, min: 1, max: 4096, doc: 'Files written at once; beyond it the least recently written is finalised.' },
+    unique_key: { type: 'string', nonEmpty: true, doc: 'Template of an event key (sees payload fields, metadata, `source`), e.g. `{{ id }}`: an event whose key was archived before — also before a restart — is counted as a duplicate and not written again.' },
+    time_key: { type: 'string', nonEmpty: true, doc: 'Payload field or metadata key holding the event time (a number); the last archived value is kept per source.' },
+    forward_only: { type: 'boolean', default: false, doc: 'With `time_key`: an event older than its source\'s last archived time is dead-lettered (`ARCHIVER_LATE_EVENT`).' },
+    archive_dir: { type: 'string', nonEmpty: true, doc: 'Folder scanned at start for unfinished `.arrows` files, keys and watermarks; default: the fixed folder part of `save_template` before its first `{`.' },
+  };
+
+  readonly #template: CompiledTemplate;
+  readonly #keyTemplate: CompiledTemplate | undefined;
+  readonly #metadataColumns: readonly string[];
+  readonly #declared: boolean;
+  #columns: readonly ColumnSpec[] | undefined;
+  readonly #slots = new Map<string, Slot>();
+  /** Stream files owned by a live slot: lazy recovery must not finalise them. */
+  readonly #ownedStreams = new Set<string>();
+  readonly #keys = new Set<string>();
+  readonly #pendingKeys = new Map<string, Promise<boolean>>();
+  readonly #watermarks = new Map<string, number>();
+  readonly #stats: ArrowArchiverStats = { rows: 0, batches: 0, duplicates: 0, filesFinalized: 0 };
+  #ticker: NodeJS.Timeout | undefined;
+  #dateSecond = Number.NaN;
+  #dateParts: Record<string, string> = {};
+  readonly #resolved = new Map<string, string>();
+  /** Finalisations running in the background (awaited by stop). */
+  readonly #finalizing = new Set<Promise<void>>();
+
+  constructor(options: ArrowArchiverOptions, context: ActorContext) {
+    super(options, context);
+    const problems: ConfigProblem[] = [];
+    const problem = (where: string, message: string, code: ConfigProblem['code'] = 'ARCHIVER_OPTIONS_INVALID'): void => {
+      problems.push({ code, path: where, message, actorId: context.id });
+    };
+    const compile = (where: string, src: string): CompiledTemplate | undefined => {
+      try {
+        return compileTemplate(src);
+      } catch (err) {
+        problem(where, (err as Error).message, 'ARCHIVER_TEMPLATE_INVALID');
+        return undefined;
+      }
+    };
+    const template = compile('save_template', options.save_template);
+    this.#keyTemplate = options.unique_key === undefined ? undefined : compile('unique_key', options.unique_key);
+    const mc = options.metadata_columns ?? [];
+    if (!Array.isArray(mc) || !mc.every((c) => typeof c === 'string' && c !== '')) problem('metadata_columns', 'expected a list of metadata key names (strings)');
+    this.#metadataColumns = Array.isArray(mc) ? mc.filter((c): c is string => typeof c === 'string') : [];
+    for (const c of this.#metadataColumns) if (RESERVED.has(c)) problem('metadata_columns', `"${c}" is a column of its own (source, received_at, _key)`);
+    this.#declared = options.schema !== undefined;
+    if (options.schema !== undefined) {
+      const cols: ColumnSpec[] = [];
+      for (const [name, kind] of Object.entries(options.schema)) {
+        const k = typeof kind === 'string' ? parseKind(kind) : undefined;
+        if (k === undefined) problem(`schema.${name}`, `expected a column kind (int64, float64, bool, utf8, binary, null, int8…uint64, float32, <kind>[n]), got ${JSON.stringify(kind)}`);
+        else if (RESERVED.has(name)) problem(`schema.${name}`, `"${name}" is a column of its own`);
+        else cols.push({ name, kind: k });
+      }
+      for (const c of this.#metadataColumns) if (!cols.some((x) => x.name === c)) problem('schema', `metadata column "${c}" is missing from the declared schema`);
+      this.#columns = this.#withKey(orderColumns(cols, this.#metadataColumns));
+    }
+    if (options.forward_only && options.time_key === undefined) problem('forward_only', 'needs time_key');
+    if ((options.unique_key !== undefined || options.time_key !== undefined) && this.#scanDirText() === undefined) {
+      problem('archive_dir', 'unique_key and time_key are rebuilt from the files at start: save_template has no fixed folder, so set archive_dir');
+    }
+    if (problems.length > 0) throw new ConfigError(problems);
+    this.#template = template!;
+  }
+
+  /** Counters of rows, batches, duplicates and finalised files. */
+  arrowStats(): ArrowArchiverStats {
+    return { ...this.#stats };
+  }
+
+  protected override async onStart(): Promise<void> {
+    // Before the DataArchiver starts storing (spooled events first): the key set and the
+    // watermarks must reflect what is on disk, and leftover streams must be files again.
+    await this.#recover();
+    const tick = Math.max(50, Math.min(1_000, this.options.idle_close_ms ?? 60_000));
+    this.#ticker = setInterval(() => this.#onTick(), tick);
+    this.#ticker.unref();
+    await super.onStart();
+  }
+
+  protected override async onStop(): Promise<void> {
+    try {
+      await super.onStop();
+    } finally {
+      if (this.#ticker !== undefined) clearInterval(this.#ticker);
+      await Promise.allSettled([...this.#slots.values()].map((s) => this.#retire(s)));
+      await Promise.allSettled([...this.#finalizing]);
+    }
+  }
+
+  override async store(source: string, payload: PyValue, metadata: Metadata, context: StoreContext): Promise<void> {
+    const fields = payloadFields(payload);
+    const data = new Map<string, PyValue>();
+    for (const c of this.#metadataColumns) data.set(c, metadata[c] ?? null);
+    for (const [name, v] of fields) {
+      if (RESERVED.has(name)) throw new UnrecoverableError(`payload field "${name}" clashes with the ${name} column`, { actorId: this.id }, 'ARCHIVER_SCHEMA_MISMATCH');
+      if (data.has(name)) throw new UnrecoverableError(`payload field "${name}" is also a metadata column`, { actorId: this.id }, 'ARCHIVER_SCHEMA_MISMATCH');
+      data.set(name, v);
+    }
+
+    let key: string | undefined;
+    if (this.#keyTemplate !== undefined) {
+      key = this.#keyTemplate.render({ ...metadata, ...Object.fromEntries(fields), source });
+      if (this.#keys.has(key)) return this.#duplicate();
+      const inFlight = this.#pendingKeys.get(key);
+      if (inFlight !== undefined) {
+        // The same event (a re-delivery) is being written right now: its outcome decides.
+        if (await inFlight.catch(() => false)) return this.#duplicate();
+        if (this.#keys.has(key)) return this.#duplicate();
+      }
+    }
+
+    const values = this.#fit(data);
+
+    if (this.options.time_key !== undefined) {
+      const raw = fields.get(this.options.time_key) ?? metadata[this.options.time_key];
+      const t = eventTime(raw);
+      if (t === undefined) {
+        if (this.options.forward_only) {
+          throw new UnrecoverableError(`time_key "${this.options.time_key}" is ${raw === undefined ? 'missing' : `not a number (${typeof raw})`}`, { actorId: this.id }, 'ARCHIVER_PAYLOAD_MISMATCH');
+        }
+      } else {
+        const last = this.#watermarks.get(source);
+        if (this.options.forward_only && last !== undefined && t < last) {
+          throw new UnrecoverableError(`event of ${source} at ${this.options.time_key}=${t} is older than the last archived ${last}`, { actorId: this.id }, 'ARCHIVER_LATE_EVENT');
+        }
+        if (last === undefined || t > last) this.#watermarks.set(source, t);
+      }
+    }
+
+    const logical = this.#renderPath(source, metadata, context.receivedAt);
+    const row: Row = { source, receivedAt: context.receivedAt, values: key === undefined ? values : [...values, key] };
+    return this.#enqueue(logical, row, key, context.signal);
+  }
+
+  #duplicate(): void {
+    this.#stats.duplicates++;
+  }
+
+  /** `save_template` with metadata, `source` and the receive time's date parts (UTC). */
+  #renderPath(source: string, metadata: Metadata, receivedAt: number): string {
+    const second = Math.floor(receivedAt / 1000);
+    if (second !== this.#dateSecond) {
+      const iso = new Date(receivedAt).toISOString();
+      this.#dateSecond = second;
+      this.#dateParts = { date: iso.slice(0, 10), year: iso.slice(0, 4), month: iso.slice(5, 7), day: iso.slice(8, 10), hour: iso.slice(11, 13) };
+    }
+    let rendered = this.#template.render({ ...metadata, source, ...this.#dateParts });
+    if (!rendered.endsWith('.arrow')) rendered += '.arrow';
+    // Every row of a file renders the same name: resolving (and checking) it once is enough.
+    let resolved = this.#resolved.get(rendered);
+    if (resolved === undefined) {
+      resolved = this.resolvePath(rendered);
+      if (this.#resolved.size >= 1024) this.#resolved.clear();
+      this.#resolved.set(rendered, resolved);
+    }
+    return resolved;
+  }
+
+  /** Converts a row to the current columns, inferring or widening them as allowed. */
+  #fit(data: Map<string, PyValue>): unknown[] {
+    if (this.#columns === undefined) {
+      const inferred: ColumnSpec[] = [];
+      for (const [name, v] of data) inferred.push({ name, kind: this.#kind(v, name) });
+      this.#columns = this.#withKey(inferred);
+    }
+    const columns = this.#columns.filter((c) => c.name !== KEY_COLUMN);
+    const misfits: string[] = [];
+    const values: unknown[] = [];
+    for (const c of columns) {
+      try {
+        values.push(toColumnValue(data.get(c.name) ?? null, c.kind));
+      } catch (err) {
+        if (!(err instanceof MisfitError)) throw err;
+        misfits.push(`${c.name}: ${err.message}`);
+      }
+    }
+    const extra = [...data.keys()].filter((n) => !columns.some((c) => c.name === n));
+    for (const n of extra) misfits.push(`${n}: not a column of the schema`);
+    if (misfits.length === 0) return values;
+    if (this.options.schema_evolution !== 'widen') {
+      throw new UnrecoverableError(`event does not fit the schema (${misfits.join('; ')})`, { actorId: this.id }, 'ARCHIVER_SCHEMA_MISMATCH');
+    }
+    const widened: ColumnSpec[] = [];
+    for (const c of columns) {
+      const v = data.get(c.name) ?? null;
+      const kind = widenKind(c.kind, this.#kind(v, c.name));
+      if (kind === undefined) {
+        throw new UnrecoverableError(`event does not fit the schema and cannot widen it (${c.name}: ${c.kind} cannot hold ${inferKind(v)})`, { actorId: this.id }, 'ARCHIVER_SCHEMA_MISMATCH');
+      }
+      widened.push({ name: c.name, kind });
+    }
+    for (const n of extra) widened.push({ name: n, kind: this.#kind(data.get(n) ?? null, n) });
+    this.#columns = this.#withKey(widened);
+    this.logger.info({ columns: this.#columns }, 'schema widened; the next rows go to a new file');
+    return this.#fit(data);
+  }
+
+  #kind(v: PyValue, name: string): string {
+    try {
+      return inferKind(v);
+    } catch (err) {
+      if (err instanceof MisfitError) throw new UnrecoverableError(`${name}: ${err.message}`, { actorId: this.id }, 'ARCHIVER_SCHEMA_MISMATCH');
+      throw err;
+    }
+  }
+
+  #withKey(columns: ColumnSpec[]): ColumnSpec[] {
+    return this.options.unique_key === undefined ? columns : [...columns, { name: KEY_COLUMN, kind: 'utf8' }];
+  }
+
+  #enqueue(logical: string, row: Row, key: string | undefined, signal: AbortSignal): Promise<void> {
+    let slot = this.#slots.get(logical);
+    if (slot !== undefined && slot.columns !== this.#columns) {
+      // The schema widened: this file keeps its schema, the row starts a new one.
+      void this.#retire(slot);
+      slot = undefined;
+    }
+    if (slot === undefined) slot = this.#openSlot(logical);
+    const s = slot;
+    let settle!: (ok: boolean) => void;
+    if (key !== undefined) this.#pendingKeys.set(key, new Promise<boolean>((r) => (settle = r)));
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        const i = s.batch.indexOf(pending);
+        // Still waiting in memory: take it out, so a retry cannot write the row twice.
+        if (i >= 0) {
+          s.batch.splice(i, 1);
+          pending.reject(signal.reason);
+        }
+      };
+      const pending: PendingRow = {
+        row,
+        key,
+        resolve: () => {
+          pending.detach();
+          if (key !== undefined) {
+            this.#keys.add(key);
+            this.#pendingKeys.delete(key);
+            settle(true);
+          }
+          resolve();
+        },
+        reject: (err) => {
+          pending.detach();
+          if (key !== undefined) {
+            this.#pendingKeys.delete(key);
+            settle(false);
+          }
+          reject(err);
+        },
+        detach: () => signal.removeEventListener('abort', onAbort),
+      };
+      if (signal.aborted) return pending.reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      s.batch.push(pending);
+      s.lastWriteAt = Date.now();
+      if (s.batch.length >= (this.options.batch_rows ?? 64)) this.#scheduleFlush(s, 0);
+      else if (s.timer === undefined) this.#scheduleFlush(s, this.options.batch_ms ?? 20);
+    });
+  }
+
+  #openSlot(logical: string): Slot {
+    const max = this.options.max_open_files ?? 16;
+    if (this.#slots.size >= max) {
+      const oldest = [...this.#slots.values()].sort((a, b) => a.lastWriteAt - b.lastWriteAt)[0];
+      if (oldest !== undefined) void this.#retire(oldest);
+    }
+    const slot: Slot = { logical, columns: this.#columns!, file: undefined, batch: [], timer: undefined, chain: Promise.resolve(), lastWriteAt: Date.now(), retired: false };
+    this.#slots.set(logical, slot);
+    return slot;
+  }
+
+  #scheduleFlush(slot: Slot, delayMs: number): void {
+    if (slot.timer !== undefined) clearTimeout(slot.timer);
+    slot.timer = undefined;
+    if (delayMs === 0) {
+      // A full batch goes now: a 0 ms timer still waits about 1 ms, which caps small rows at
+      // about batch_rows × 1000 rows/s.
+      slot.chain = slot.chain.then(() => this.#flush(slot));
+      return;
+    }
+    slot.timer = setTimeout(() => {
+      slot.timer = undefined;
+      slot.chain = slot.chain.then(() => this.#flush(slot));
+    }, delayMs);
+  }
+
+  /** Writes the slot's buffered rows as one batch; runs on the slot's chain only. */
+  async #flush(slot: Slot): Promise<void> {
+    const batch = slot.batch.splice(0);
+    if (batch.length === 0) return;
+    try {
+      if (slot.file === undefined || slot.file.closed) slot.file = await this.#createFile(slot);
+      const file = slot.file;
+      await file.append(rowsToBatch(file.schema, batch.map((p) => p.row)));
+      this.#stats.rows += batch.length;
+      this.#stats.batches++;
+      for (const p of batch) p.resolve();
+      // Not awaited: finalising reads the stream back and rewrites it, and the next rows of
+      // this name go to a new file meanwhile instead of waiting for it.
+      if (this.#full(file)) void this.#finalize(slot);
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+    }
+  }
+
+  #full(file: ArrowStreamFile): boolean {
+    const maxRows = this.options.max_file_rows ?? 0;
+    const maxAge = this.options.max_file_age_ms ?? 0;
+    return file.bytes >= (this.options.max_file_bytes ?? 134_217_728) || (maxRows > 0 && file.rows >= maxRows) || (maxAge > 0 && Date.now() - file.openedAt >= maxAge);
+  }
+
+  /** The next free `<base>.arrow`, `<base>.1.arrow`, …; leftover streams found on the way are finalised. */
+  async #createFile(slot: Slot): Promise<ArrowStreamFile> {
+    const base = slot.logical.slice(0, -'.arrow'.length);
+    for (let i = 0; ; i++) {
+      const finalPath = i === 0 ? `${base}.arrow` : `${base}.${i}.arrow`;
+      const streamPath = streamPathOf(finalPath);
+      if (this.#ownedStreams.has(streamPath)) continue;
+      // Reserved before the first await: a retiring slot of the same name may be creating its
+      // file right now, and its stream must never be taken for a crash's leftover.
+      this.#ownedStreams.add(streamPath);
+      try {
+        return await ArrowStreamFile.create(finalPath, fileSchema(slot.columns), this.options.fsync ?? 'batch');
+      } catch (err) {
+        this.#ownedStreams.delete(streamPath);
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        // A stream nobody writes is a crash's leftover: make it a file, then move on.
+        if (!(await fileExists(finalPath))) await this.#finalizeLeftover(streamPath);
+      }
+    }
+  }
+
+  #finalize(slot: Slot): Promise<void> {
+    const file = slot.file;
+    slot.file = undefined;
+    if (file === undefined) return Promise.resolve();
+    const done = this.#finalizeFile(file);
+    this.#finalizing.add(done);
+    void done.finally(() => this.#finalizing.delete(done));
+    return done;
+  }
+
+  async #finalizeFile(file: ArrowStreamFile): Promise<void> {
+    try {
+      const res = await file.finalize();
+      if (res.file !== undefined) this.#stats.filesFinalized++;
+    } catch (err) {
+      // The stream stays on disk with every batch written; the next start finalises it.
+      this.logger.error({ err, file: file.streamPath }, 'finalising an Arrow stream failed; it is finalised at the next start');
+    } finally {
+      this.#ownedStreams.delete(file.streamPath);
+    }
+  }
+
+  /** Flushes what is buffered, finalises the file and forgets the slot. */
+  #retire(slot: Slot): Promise<void> {
+    if (!slot.retired) {
+      slot.retired = true;
+      if (this.#slots.get(slot.logical) === slot) this.#slots.delete(slot.logical);
+      if (slot.timer !== undefined) clearTimeout(slot.timer);
+      slot.timer = undefined;
+      slot.chain = slot.chain.then(() => this.#flush(slot)).then(() => this.#finalize(slot));
+    }
+    return slot.chain;
+  }
+
+  #onTick(): void {
+    const now = Date.now();
+    const idle = this.options.idle_close_ms ?? 60_000;
+    const maxAge = this.options.max_file_age_ms ?? 0;
+    for (const slot of this.#slots.values()) {
+      if (slot.batch.length === 0 && now - slot.lastWriteAt >= idle) void this.#retire(slot);
+      else if (maxAge > 0 && slot.file !== undefined && now - slot.file.openedAt >= maxAge) {
+        slot.chain = slot.chain.then(() => (slot.file !== undefined && this.#full(slot.file) ? this.#finalize(slot) : undefined));
+      }
+    }
+  }
+
+  async #finalizeLeftover(streamPath: string): Promise<void> {
+    const res = await finalizeStreamFile(streamPath, { fsync: this.options.fsync ?? 'batch' });
+    this.logger.warn({ file: streamPath, rows: res.rows, tornBytes: res.tornBytes }, 'finalised an Arrow stream left by a crash');
+  }
+
+  #scanDirText(): string | undefined {
+    return arrowArchiveDir(this.options);
+  }
+
+  /**
+   * At start: finalise leftover streams under the archive folder, then rebuild the key set and
+   * watermarks from the files (the key set costs memory per archived key; see README).
+   */
+  async #recover(): Promise<void> {
+    const text = this.#scanDirText();
+    if (text === undefined) return;
+    const dir = this.resolvePath(text);
+    // A finalisation cut short leaves its temporary file; the stream it came from is still
+    // there (it is removed only after the rename), so the temporary file is only a copy.
+    for (const tmp of await listFiles(dir, '.tmp', true)) {
+      if (/^\..+\.arrow\.[0-9a-f]+\.tmp$/.test(path.basename(tmp))) await unlink(tmp).catch(() => undefined);
+    }
+    const streams = await listFiles(dir, '.arrows');
+    for (const s of streams) await this.#finalizeLeftover(s);
+    if (this.options.unique_key === undefined && this.options.time_key === undefined) return;
+    const timeKey = this.options.time_key;
+    let files = 0;
+    for (const f of await listFiles(dir, '.arrow')) {
+      const table = tableFromIPC(await readFile(f));
+      const keys = this.options.unique_key === undefined ? null : table.getChild(KEY_COLUMN);
+      const sources = table.getChild(SOURCE_COLUMN);
+      const times = timeKey === undefined ? null : table.getChild(timeKey);
+      for (let i = 0; i < table.numRows; i++) {
+        const k = keys?.get(i);
+        if (typeof k === 'string') this.#keys.add(k);
+        const t = times?.get(i);
+        const src = sources?.get(i);
+        if (t !== null && t !== undefined && typeof src === 'string') {
+          const n = Number(t);
+          const last = this.#watermarks.get(src);
+          if (Number.isFinite(n) && (last === undefined || n > last)) this.#watermarks.set(src, n);
+        }
+      }
+      files++;
+    }
+    this.logger.info({ files, keys: this.#keys.size, sources: this.#watermarks.size }, 'rebuilt keys and watermarks from the archive');
+  }
+}
+
+/** A dict payload's fields in order; anything else cannot be a row. */
+function payloadFields(payload: PyValue): Map<string, PyValue> {
+  if (payload instanceof Map) {
+    const out = new Map<string, PyValue>();
+    for (const [k, v] of payload) {
+      if (typeof k !== 'string') throw new UnrecoverableError(`payload dict key ${String(k)} is not a string`, {}, 'ARCHIVER_PAYLOAD_MISMATCH');
+      out.set(k, v);
+    }
+    return out;
+  }
+  if (payload !== null && typeof payload === 'object' && Object.getPrototypeOf(payload) === Object.prototype) {
+    return new Map(Object.entries(payload as Record<string, PyValue>));
+  }
+  throw new UnrecoverableError('ArrowArchiver needs a dict payload (one row per event)', {}, 'ARCHIVER_PAYLOAD_MISMATCH');
+}
+
+/** Metadata columns first (in option order), then the payload's fields. */
+function orderColumns(cols: ColumnSpec[], metadataColumns: readonly string[]): ColumnSpec[] {
+  const meta = metadataColumns.map((n) => cols.find((c) => c.name === n)!).filter(Boolean);
+  return [...meta, ...cols.filter((c) => !metadataColumns.includes(c.name))];
+}
+
+function eventTime(v: PyValue): number | undefined {
+  if (typeof v === 'number' || typeof v === 'bigint' || v instanceof PyFloat) {
+    const n = toNumber(v);
+    return Number.isFinite(n) ? n : undefined;
+  }
+  return undefined;
+}
+
+async function fileExists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Files under `dir` (recursively) ending with `suffix`, sorted; a missing folder has none. */
+async function listFiles(dir: string, suffix: string, hidden = false): Promise<string[]> {
+  let entries;
+  try {
+    entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  return entries
+    .filter((e) => e.isFile() && e.name.endsWith(suffix) && e.name.startsWith('.') === hidden)
+    .map((e) => path.join(e.parentPath, e.name))
+    .sort();
+}
