@@ -16,7 +16,7 @@ import { once } from 'node:events';
 import { ArrowArchiver } from '../actors/arrow-archiver.js';
 import { arrowArchiveDir, formatQuery, queryArrow, type QueryFormat } from './arrow-query.js';
 import { resolveArchivePath } from './storage/archive-path.js';
-import { Boss, prepareActors } from './boss.js';
+import { Boss, prepareActors, type PreparedActor } from './boss.js';
 import { exposeBoss, uniqueInstanceName } from './boss-hero.js';
 import { heroNameProblem } from './heros/hero-server.js';
 import type { Bus } from './bus/bus.js';
@@ -348,6 +348,14 @@ const LOG_LEVELS: Record<string, LogLevel> = {
   info: 'info', debug: 'debug', trace: 'trace', spam: 'trace', silent: 'silent',
 };
 
+/** The archive folder of ArrowArchiver actor `id` among `prepared`, or undefined. */
+function arrowDirOf(prepared: readonly PreparedActor[], id: string, root: string | undefined): string | undefined {
+  const p = prepared.find((x) => x.entry.id === id);
+  if (!p || p.cls !== (ArrowArchiver as unknown)) return undefined;
+  const d = arrowArchiveDir(p.options as { save_template: string; archive_dir?: string });
+  return d === undefined ? undefined : resolveArchivePath(d, { root: path.resolve(root ?? '/'), baseDir: process.cwd() }, id);
+}
+
 async function queryCommand(args: readonly string[], io: CliIO): Promise<number> {
   const { values } = parse(args, {
     actor: { type: 'string' },
@@ -529,7 +537,7 @@ async function runCommand(args: readonly string[], io: CliIO): Promise<number> {
   try {
     if (httpAddress) {
       const metrics = createMetrics({ actors: () => boss?.status() ?? [], bus: () => busMonitor?.status() });
-      const http = await startHttpServer({ ...httpAddress, metrics, readiness, logger });
+      const http = await startHttpServer({ ...httpAddress, metrics, readiness, logger, arrowQuery: (id) => arrowDirOf(currentPrepared, id, values.root) });
       // Pushed first, so closed last: /ready and /metrics answer while the actors drain.
       teardown.push(() => http.close());
     }

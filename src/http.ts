@@ -8,8 +8,10 @@
  *   GET /ready    readiness: 200 when ready, else 503; the {@link ReadinessReport} as JSON
  *   other paths 404, other methods 405 (HEAD too: probes that use it get a clear answer)
  */
+import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { formatQuery, queryArrow, type QueryFormat } from './arrow-query.js';
 import { ArchiverError } from './errors.js';
 import type { Logger } from './log.js';
 import type { ReadinessReport } from './readiness.js';
@@ -33,6 +35,11 @@ export interface HttpServerOptions extends Partial<HttpAddress> {
   readiness: () => ReadinessReport;
   /** Where listen failures and handler errors are logged. @default none */
   logger?: Pick<Logger, 'error' | 'info'>;
+  /**
+   * The archive folder of an ArrowArchiver actor (undefined for other ids); enables
+   * `GET /api/actors/<id>/sources` and `/api/actors/<id>/sources/<source>/events`.
+   */
+  arrowQuery?: (actorId: string) => string | undefined;
 }
 
 /** A listening server. */
@@ -124,9 +131,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
 
 async function handle(req: IncomingMessage, res: ServerResponse, options: HttpServerOptions): Promise<void> {
   const path = (req.url ?? '/').split('?')[0];
-  const known = path === '/metrics' ? options.metrics !== undefined : path === '/health' || path === '/ready';
+  const api = options.arrowQuery === undefined ? undefined : API_PATH.exec(path ?? '');
+  const known = api ? true : path === '/metrics' ? options.metrics !== undefined : path === '/health' || path === '/ready';
   if (!known) {
-    send(res, 404, 'application/json', JSON.stringify({ status: 'not found', paths: ['/metrics', '/health', '/ready'] }));
+    const paths = ['/metrics', '/health', '/ready', ...(options.arrowQuery ? ['/api/actors/<id>/sources', '/api/actors/<id>/sources/<source>/events'] : [])];
+    send(res, 404, 'application/json', JSON.stringify({ status: 'not found', paths }));
     return;
   }
   if (req.method !== 'GET') {
@@ -138,6 +147,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: HttpSe
     send(res, 200, 'application/json', JSON.stringify({ status: 'ok' }));
     return;
   }
+  if (api) {
+    await serveArchive(req, res, options, decodeURIComponent(api[1]!), api[2] === undefined ? undefined : decodeURIComponent(api[2]));
+    return;
+  }
   if (path === '/ready') {
     const report = options.readiness();
     send(res, report.ready ? 200 : 503, 'application/json', `${JSON.stringify(report, null, 2)}\n`);
@@ -145,6 +158,56 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: HttpSe
   }
   const metrics = options.metrics;
   if (metrics) send(res, 200, metrics.contentType, await metrics.metrics());
+}
+
+/** `/api/actors/<id>/sources` and `/api/actors/<id>/sources/<source>/events` (seed 001's API). */
+const API_PATH = /^\/api\/actors\/([^/]+)\/sources(?:\/([^/]+)\/events)?$/;
+const QUERY_TYPES = { json: 'application/x-ndjson', csv: 'text/csv; charset=utf-8', arrow: 'application/vnd.apache.arrow.stream' } as const;
+
+/**
+ * Streams archived rows of an ArrowArchiver actor: the distinct sources, or one source's rows in
+ * `[start_time, end_time)` (ISO-8601 or ms since the epoch; `time_column` picks a payload column
+ * instead of the receive time; `format` json lines, csv or arrow). Rows are streamed, never
+ * loaded whole; an error after the headers cuts the connection rather than sending a short 200.
+ */
+async function serveArchive(req: IncomingMessage, res: ServerResponse, options: HttpServerOptions, actorId: string, source: string | undefined): Promise<void> {
+  const dir = options.arrowQuery!(actorId);
+  if (dir === undefined) {
+    send(res, 404, 'application/json', JSON.stringify({ status: 'not found', message: `no ArrowArchiver actor "${actorId}"` }));
+    return;
+  }
+  const q = new URL(req.url ?? '/', 'http://localhost').searchParams;
+  const time = (v: string | null): number | string | undefined => (v === null || v === '' ? undefined : /^\d+$/.test(v) ? Number(v) : v);
+  for (const k of ['start_time', 'end_time']) {
+    const v = time(q.get(k));
+    if (typeof v === 'string' && Number.isNaN(Date.parse(v))) {
+      send(res, 400, 'application/json', JSON.stringify({ status: 'bad request', message: `${k}: expected ISO-8601 or ms since the epoch, got "${v}"` }));
+      return;
+    }
+  }
+  if (source === undefined) {
+    const sources = new Set<string>();
+    for await (const batch of queryArrow({ dir })) {
+      for (const s of batch.getChild('source') ?? []) if (typeof s === 'string') sources.add(s);
+    }
+    send(res, 200, 'application/json', `${JSON.stringify({ actor: actorId, sources: [...sources].sort() })}\n`);
+    return;
+  }
+  const format = (q.get('format') ?? 'json') as QueryFormat;
+  const type = (QUERY_TYPES as Record<string, string>)[format];
+  if (type === undefined) {
+    send(res, 400, 'application/json', JSON.stringify({ status: 'bad request', message: 'format must be json, csv or arrow' }));
+    return;
+  }
+  const batches = queryArrow({ dir, source, start: time(q.get('start_time')), end: time(q.get('end_time')), timeColumn: q.get('time_column') ?? undefined });
+  res.writeHead(200, { 'Content-Type': type, 'Cache-Control': 'no-store' });
+  try {
+    for await (const chunk of formatQuery(batches, format)) if (!res.write(chunk)) await once(res, 'drain');
+    res.end();
+  } catch (err) {
+    options.logger?.error({ err, actor: actorId }, 'archive query failed');
+    res.destroy(err as Error);
+  }
 }
 
 function send(res: ServerResponse, status: number, contentType: string, body: string): void {
