@@ -2,10 +2,11 @@
  * The `heros-archiver` command. Process concerns live here and only here: arguments, signals,
  * exit codes, reading files named on the command line. Everything else is in `Boss`.
  *
-* Exit codes (sysexits.h): 0 ok, 64 usage error, 65 bad input data (a template that fails on
- * the given metadata), 69 a required service is unavailable (the
- * bridge), 70 internal error, 78 invalid configuration (systemd's RestartPreventExitStatus=78
- * keeps a broken manifest from restarting in a loop).
+ * Exit codes (sysexits.h): 0 ok, 1 `status`: the daemon is not ready, 64 usage error, 65 bad
+ * input data (a template that fails on the given metadata, dead letters that failed again),
+ * 69 a required service is unavailable (the bridge, a daemon to talk to), 70 internal error,
+ * 78 invalid configuration (systemd's RestartPreventExitStatus=78 keeps a broken manifest from
+ * restarting in a loop).
  */
 import { readFileSync, realpathSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
