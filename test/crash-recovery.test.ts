@@ -1,29 +1,13 @@
-import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runChildScript } from './helpers/child-script.js';
 import { tempDir } from './helpers/harness.js';
 import { repoRoot } from './helpers/python.js';
 
 const DAEMON = path.join(repoRoot, 'test/fixtures/crash-daemon.ts');
 
-function run(args: string[], onLine: (line: string, kill: () => void) => void): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', DAEMON, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    let buf = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    child.stdout.on('data', (d) => {
-      buf += d;
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        onLine(buf.slice(0, i), () => child.kill('SIGKILL'));
-        buf = buf.slice(i + 1);
-      }
-    });
-    child.on('exit', (code, signal) => resolve({ code, signal, stderr }));
-  });
-}
+const run = (args: string[], onLine: (line: string, kill: () => void) => void) => runChildScript(DAEMON, args, onLine);
 
 describe('kill -9 during a load, then restart', () => {
   let cleanup = async () => {};

@@ -1,20 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { forgetCreatedFolders } from '../src/storage/atomic-file.js';
 import { startBoss, tempDir, until } from './helpers/harness.js';
+import { mountTmpfs } from './helpers/tmpfs.js';
 
-/** Mounts a 1 MiB tmpfs; returns undefined (and says why, loudly) where mounting is not allowed. */
-function mountTmpfs(dir: string): (() => void) | undefined {
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir], { stdio: 'pipe' });
-    return () => execFileSync('umount', ['-l', dir]);
-  } catch (err) {
-    process.stderr.write(`\n*** ENOSPC test SKIPPED: cannot mount a tmpfs here (${(err as Error).message.split('\n')[0]}) ***\n\n`);
-    return undefined;
-  }
-}
 
 describe('disk full (ENOSPC) on a real, small file system', () => {
   let cleanup = async () => {};
@@ -24,7 +14,7 @@ describe('disk full (ENOSPC) on a real, small file system', () => {
     const t = await tempDir();
     const disk = path.join(t.dir, 'disk');
     await mkdir(disk);
-    const unmount = mountTmpfs(disk);
+    const unmount = mountTmpfs(disk, '1m', 'ENOSPC test');
     if (!unmount) {
       await t.cleanup();
       ctx.skip();

@@ -4,17 +4,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { forgetCreatedFolders } from '../src/storage/atomic-file.js';
 import { startBoss, tempDir, until } from './helpers/harness.js';
+import { mountTmpfs } from './helpers/tmpfs.js';
 
-/** Mounts a small tmpfs; returns undefined (and says why, loudly) where mounting is not allowed. */
-function mountTmpfs(dir: string): (() => void) | undefined {
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', dir], { stdio: 'pipe' });
-    return () => execFileSync('umount', ['-l', dir]);
-  } catch (err) {
-    process.stderr.write(`\n*** read-only test SKIPPED: cannot mount a tmpfs here (${(err as Error).message.split('\n')[0]}) ***\n\n`);
-    return undefined;
-  }
-}
 
 function remount(dir: string, mode: 'ro' | 'rw'): void {
   execFileSync('mount', ['-o', `remount,${mode}`, dir], { stdio: 'pipe' });
@@ -30,7 +21,7 @@ describe('storage faults other than a full disk', () => {
     const t = await tempDir();
     const disk = path.join(t.dir, 'disk');
     await mkdir(disk);
-    const unmount = mountTmpfs(disk);
+    const unmount = mountTmpfs(disk, '4m', 'read-only test');
     if (!unmount) {
       await t.cleanup();
       ctx.skip();
