@@ -508,6 +508,7 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
     const onStopAbort = (): void => controller.abort(this.#abort.signal.reason);
     this.#abort.signal.addEventListener('abort', onStopAbort, { once: true });
     let timer: NodeJS.Timeout | undefined;
+    const began = performance.now();
     try {
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
@@ -528,6 +529,7 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
       ]);
       if (item.done) return;
       this.#stats.stored++;
+      this.context.metrics?.observeStore(this.id, (performance.now() - began) / 1000);
       if (this.#fault !== undefined) {
         this.logger.info({ errno: this.#fault.code, durationMs: Date.now() - this.#fault.since, events: this.#fault.events }, 'storage fault cleared; archiving resumed');
         this.#fault = undefined;

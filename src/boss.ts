@@ -24,7 +24,7 @@ import { DeadLetterStore } from './dead-letter.js';
 import { ArchiverError, ConfigError, type ConfigProblem } from './errors.js';
 import { silentLogger, type Logger } from './log.js';
 import { argumentsPath, type ManifestEntry } from './manifest.js';
-import type { ActorClass, ActorContext, EventObserver } from './observer.js';
+import type { ActorClass, ActorContext, ActorMetrics, EventObserver } from './observer.js';
 import { validateOptions } from './options.js';
 import { resolveActorClass } from './registry.js';
 import type { ArchiverHealth, ArchiverStats } from './archiver.js';
@@ -49,6 +49,8 @@ export interface BossOptions {
   startTimeoutMs?: number;
   /** Budget for one actor's drain on stop, ms. @default 30000 */
   drainTimeoutMs?: number;
+  /** Where actors report store latencies and bytes written. @default none */
+  metrics?: ActorMetrics;
   /** First delay before restarting an actor that failed to start, ms; doubles per failure. @default 1000 */
   restartDelayMs?: number;
   /** Longest delay between restarts, ms. @default 60000 */
@@ -187,7 +189,8 @@ function probeContext(entry: ManifestEntry, bus: Bus): ActorContext {
 
 /** Runs a set of actors. */
 export class Boss {
-  readonly #options: Required<Omit<BossOptions, 'logger'>> & { logger: Logger };
+  readonly #options: Required<Omit<BossOptions, 'logger' | 'metrics'>> & { logger: Logger };
+  readonly #metrics: ActorMetrics | undefined;
   readonly #slots: Slot[] = [];
   readonly #deadLetters: DeadLetterStore;
   #stopping: Promise<void> | undefined;
@@ -196,6 +199,7 @@ export class Boss {
   #reloading: Promise<unknown> = Promise.resolve();
 
   constructor(options: BossOptions) {
+    this.#metrics = options.metrics;
     const cwd = process.cwd();
     this.#options = {
       bus: options.bus,
@@ -447,6 +451,7 @@ export class Boss {
       baseDir: this.#options.baseDir,
       deadLetters: this.#deadLetters,
       spoolDir: path.join(this.#options.stateDir, 'spool'),
+      ...(this.#metrics ? { metrics: this.#metrics } : {}),
       drainTimeoutMs: this.#options.drainTimeoutMs,
     };
   }

@@ -535,9 +535,10 @@ async function runCommand(args: readonly string[], io: CliIO): Promise<number> {
     if ((await readFile(pidFile, 'utf8').catch(() => '')).trim() === String(process.pid)) await rm(pidFile, { force: true });
   });
 
+  let metrics: ReturnType<typeof createMetrics> | undefined;
   try {
     if (httpAddress) {
-      const metrics = createMetrics({ actors: () => boss?.status() ?? [], bus: () => busMonitor?.status() });
+      metrics = createMetrics({ actors: () => boss?.status() ?? [], bus: () => busMonitor?.status() });
       const http = await startHttpServer({ ...httpAddress, metrics, readiness, logger, arrowQuery: (id) => arrowDirOf(currentPrepared, id, values.root) });
       // Pushed first, so closed last: /ready and /metrics answer while the actors drain.
       teardown.push(() => http.close());
@@ -548,6 +549,7 @@ async function runCommand(args: readonly string[], io: CliIO): Promise<number> {
     busMonitor = monitor;
     teardown.push(async () => monitor.close());
     boss = new Boss({
+      ...(metrics ? { metrics } : {}),
       bus,
       logger,
       realm: values.realm ?? 'heros',

@@ -55,5 +55,9 @@ export abstract class FileArchiver<O extends FileArchiverOptions = FileArchiverO
   /** Writes a file atomically (temporary file + rename), creating parent folders. */
   protected async writeFile(file: string, data: readonly Uint8Array[] | string): Promise<void> {
     await writeFileAtomic(file, data, this.options.fsync ?? 'none');
+    if (this.context.metrics) {
+      const bytes = typeof data === 'string' ? Buffer.byteLength(data) : data.reduce((n, c) => n + c.byteLength, 0);
+      this.context.metrics.recordWrite(this.id, bytes);
+    }
   }
 }

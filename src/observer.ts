@@ -49,8 +49,18 @@ export interface ActorContext {
   readonly deadLetters: DeadLetterStore;
   /** Folder of the per-actor disk spools (`<state-dir>/spool`). */
   readonly spoolDir: string;
+  /** Where store latencies and bytes written are counted (the daemon's metrics), if anywhere. */
+  readonly metrics?: ActorMetrics;
   /** Drain budget for `stop()`, in ms. */
   readonly drainTimeoutMs: number;
+}
+
+/** Per-actor measurements an actor reports as it works. */
+export interface ActorMetrics {
+  /** One successful store took `seconds`. */
+  observeStore(actorId: string, seconds: number): void;
+  /** `bytes` were written to archive files. */
+  recordWrite(actorId: string, bytes: number): void;
 }
 
 /** Metadata of one received sample. */
