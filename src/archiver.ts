@@ -240,35 +240,44 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
   feed(source: string, data: PyValue, sample?: Partial<SampleInfo>): void {
     this.#stats.received++;
     const receivedAt = sample?.receivedAt ?? Date.now();
-    const shape = eventParts(data);
-    if (typeof shape === 'string') {
-      const error = new ArchiverError('ARCHIVER_EVENT_MALFORMED', `event from "${source}" is not [payload, metadata]: ${shape}`, { actorId: this.id });
-      this.#deadLetterNow({ source, event: data, raw: sample?.raw, key: sample?.key, receivedAt, error, attempts: 0 });
+    const item = this.#itemFor(source, data, sample?.raw, sample?.key, receivedAt, undefined);
+    if (item instanceof ArchiverError) {
+      this.#deadLetterNow({ source, event: data, raw: sample?.raw, key: sample?.key, receivedAt, error: item, attempts: 0 });
       return;
     }
-    // Python's `default_metadata | metadata`: keys keep the defaults' order, the event's values
-    // win, the event's new keys follow. A Map keeps that order for every key (a plain object
-    // would move keys like "10" to the front); templates get a plain-object view.
+    this.#admit(item);
+  }
+
+  /**
+   * The queue item of an event value, or the error that sends it to the dead-letter folder when
+   * it is not `[payload, metadata]`. The metadata is Python's `default_metadata | metadata`:
+   * keys keep the defaults' order, the event's values win, the event's new keys follow. A Map
+   * keeps that order for every key (a plain object would move keys like "10" to the front);
+   * `store` gets a plain-object view.
+   */
+  #itemFor(source: string, data: PyValue, raw: Uint8Array | undefined, key: string | undefined, receivedAt: number, spoolId: SpoolRecordId | undefined): Item | ArchiverError {
+    const shape = eventParts(data);
+    if (typeof shape === 'string') {
+      return new ArchiverError('ARCHIVER_EVENT_MALFORMED', `event from "${source}" is not [payload, metadata]: ${shape}`, { actorId: this.id });
+    }
     const ordered = new Map<string, PyValue>(entriesOf(this.options.default_metadata));
     for (const [k, v] of shape.metadata) ordered.set(k, v);
-    const raw = sample?.raw;
-    const item: Item = {
+    return {
       source,
       payload: shape.payload,
       metadata: ordered,
       event: data,
       raw,
-      key: sample?.key,
+      key,
       receivedAt,
       attempts: 0,
       faultRetries: 0,
       retryTimer: undefined,
       done: false,
       memBytes: 0,
-      spoolId: undefined,
+      spoolId,
       spooling: false,
     };
-    this.#admit(item, sample?.raw);
   }
 
   /**
@@ -276,14 +285,14 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
    * wait in the spool (order) — into the spool only. In durability "spool" an event kept in
    * memory is also appended to the spool, and acked there once stored.
    */
-  #admit(item: Item, raw: Uint8Array | undefined): void {
+  #admit(item: Item): void {
     const spool = this.#spool;
+    const bytes = item.raw?.byteLength ?? 0;
     if (spool === undefined || this.#pumpStopped) {
       // Not started (re-play) or stopping: nothing to spill into.
-      this.#hold(item, raw?.byteLength ?? 0);
+      this.#hold(item, bytes);
       return;
     }
-    const bytes = raw?.byteLength ?? 0;
     if (this.#spooledWaiting === 0 && this.#roomFor(bytes)) {
       this.#hold(item, bytes);
       if (this.options.durability !== 'memory') this.#spoolItem(item, { handOut: false });
@@ -402,30 +411,11 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
       void this.#writeDeadLetter({ source: rec.source, event: undefined, raw: rec.raw, key: rec.key, receivedAt: rec.receivedAt, error, attempts: 0 }).then(() => this.#spool?.ack(id));
       return;
     }
-    const shape = eventParts(value);
-    if (typeof shape === 'string') {
-      const error = new ArchiverError('ARCHIVER_EVENT_MALFORMED', `event from "${rec.source}" is not [payload, metadata]: ${shape}`, { actorId: this.id });
-      void this.#writeDeadLetter({ source: rec.source, event: value, raw: rec.raw, key: rec.key, receivedAt: rec.receivedAt, error, attempts: 0 }).then(() => this.#spool?.ack(id));
+    const item = this.#itemFor(rec.source, value, rec.raw, rec.key, rec.receivedAt, id);
+    if (item instanceof ArchiverError) {
+      void this.#writeDeadLetter({ source: rec.source, event: value, raw: rec.raw, key: rec.key, receivedAt: rec.receivedAt, error: item, attempts: 0 }).then(() => this.#spool?.ack(id));
       return;
     }
-    const ordered = new Map<string, PyValue>(entriesOf(this.options.default_metadata));
-    for (const [k, v] of shape.metadata) ordered.set(k, v);
-    const item: Item = {
-      source: rec.source,
-      payload: shape.payload,
-      metadata: ordered,
-      event: value,
-      raw: rec.raw,
-      key: rec.key,
-      receivedAt: rec.receivedAt,
-      attempts: 0,
-      faultRetries: 0,
-      retryTimer: undefined,
-      done: false,
-      memBytes: 0,
-      spoolId: id,
-      spooling: false,
-    };
     this.#hold(item, rec.raw.byteLength);
   }
 
