@@ -349,12 +349,17 @@ const LOG_LEVELS: Record<string, LogLevel> = {
   info: 'info', debug: 'debug', trace: 'trace', spam: 'trace', silent: 'silent',
 };
 
-/** The archive folder of ArrowArchiver actor `id` among `prepared`, or undefined. */
-function arrowDirOf(prepared: readonly PreparedActor[], id: string, root: string | undefined): string | undefined {
+/**
+ * The archive folder of ArrowArchiver actor `id` among `prepared` (`where` names the manifests
+ * in messages). Throws `ARCHIVER_USAGE` saying why there is none.
+ */
+function arrowActorDir(prepared: readonly PreparedActor[], id: string, root: string | undefined, where: string): string {
   const p = prepared.find((x) => x.entry.id === id);
-  if (!p || p.cls !== (ArrowArchiver as unknown)) return undefined;
+  if (!p) throw new ArchiverError('ARCHIVER_USAGE', `no actor "${id}" in ${where}`);
+  if (p.cls !== (ArrowArchiver as unknown)) throw new ArchiverError('ARCHIVER_USAGE', `actor "${id}" is a ${p.entry.classname}, not an ArrowArchiver`);
   const d = arrowArchiveDir(p.options as { save_template: string; archive_dir?: string });
-  return d === undefined ? undefined : resolveArchivePath(d, { root: path.resolve(root ?? '/'), baseDir: process.cwd() }, id);
+  if (d === undefined) throw new ArchiverError('ARCHIVER_USAGE', `actor "${id}": save_template has no fixed folder; set archive_dir or give --dir`);
+  return resolveArchivePath(d, { root: path.resolve(root ?? '/'), baseDir: process.cwd() }, id);
 }
 
 async function queryCommand(args: readonly string[], io: CliIO): Promise<number> {
@@ -375,12 +380,7 @@ async function queryCommand(args: readonly string[], io: CliIO): Promise<number>
   if (dir === undefined) {
     if (!values.actor) throw new ArchiverError('ARCHIVER_USAGE', 'query needs --actor <id> (with -m manifest) or --dir <folder>');
     const manifests = values.manifest ?? ['boss.json'];
-    const p = (await loadPrepared(manifests)).find((x) => x.entry.id === values.actor);
-    if (!p) throw new ArchiverError('ARCHIVER_USAGE', `no actor "${values.actor}" in ${manifests.join(', ')}`);
-    if (p.cls !== (ArrowArchiver as unknown)) throw new ArchiverError('ARCHIVER_USAGE', `actor "${values.actor}" is a ${p.entry.classname}, not an ArrowArchiver`);
-    const d = arrowArchiveDir(p.options as { save_template: string; archive_dir?: string });
-    if (d === undefined) throw new ArchiverError('ARCHIVER_USAGE', `actor "${values.actor}": save_template has no fixed folder; set archive_dir or give --dir`);
-    dir = resolveArchivePath(d, { root: path.resolve(values.root ?? '/'), baseDir: process.cwd() }, values.actor);
+    dir = arrowActorDir(await loadPrepared(manifests), values.actor, values.root, manifests.join(', '));
   }
   // Times are ms since the epoch or ISO-8601 text.
   const time = (s: string | undefined): string | number | undefined => (s !== undefined && /^\d+$/.test(s) ? Number(s) : s);
@@ -539,7 +539,14 @@ async function runCommand(args: readonly string[], io: CliIO): Promise<number> {
   try {
     if (httpAddress) {
       metrics = createMetrics({ actors: () => boss?.status() ?? [], bus: () => busMonitor?.status() });
-      const http = await startHttpServer({ ...httpAddress, metrics, readiness, logger, arrowQuery: (id) => arrowDirOf(currentPrepared, id, values.root) });
+      const http = await startHttpServer({ ...httpAddress, metrics, readiness, logger, arrowQuery: (id) => {
+          try {
+            return arrowActorDir(currentPrepared, id, values.root, 'the running manifests');
+          } catch {
+            return undefined; // not an ArrowArchiver actor: 404
+          }
+        },
+      });
       // Pushed first, so closed last: /ready and /metrics answer while the actors drain.
       teardown.push(() => http.close());
     }
