@@ -12,7 +12,7 @@
  * Each store() resolves only when its row's batch is on disk, because the DataArchiver acks
  * the event in the spool when store() resolves: resolving earlier would ack rows that are
  * still only in memory. Batches therefore hold at most `concurrency` rows (the number of
- * store() calls in flight), so `concurrency` > 1 is what makes batches.
+ * store() calls in flight), so `concurrency` > 1 is what makes batches (default 1024).
  */
 import { readdir, readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
@@ -21,6 +21,8 @@ import { arrowArchiveDir } from '../src/arrow-query.js';
 import { DataArchiver, type DataArchiverOptions, type Metadata, type StoreContext } from '../src/archiver.js';
 import { ConfigError, type ConfigProblem, UnrecoverableError } from '../src/errors.js';
 import {
+  type ColumnConverter,
+  columnConverter,
   type ColumnSpec,
   fileSchema,
   inferKind,
@@ -53,7 +55,7 @@ export interface ArrowArchiverOptions extends DataArchiverOptions {
   /** `reject`: an event that does not fit the schema is dead-lettered; `widen`: the schema
    *  widens (new column, Null → a type, int → float) and a new file starts. @default "reject" */
   readonly schema_evolution: 'reject' | 'widen';
-  /** Rows per record batch at most. @default 64 */
+  /** Rows per record batch at most. @default 1024 */
   readonly batch_rows: number;
   /** A batch is written at the latest this long after its first row. @default 20 */
   readonly batch_ms: number;
@@ -96,10 +98,43 @@ const RESERVED = new Set([SOURCE_COLUMN, RECEIVED_AT_COLUMN, KEY_COLUMN]);
 interface PendingRow {
   readonly row: Row;
   readonly key: string | undefined;
+  readonly slot: Slot;
+  readonly signal: AbortSignal;
   readonly resolve: () => void;
   readonly reject: (err: unknown) => void;
-  readonly detach: () => void;
+  /** Settles the row's entry in the in-flight keys (only with a key). */
+  readonly settle: ((ok: boolean) => void) | undefined;
+  /** The abort watch of its signal, while it is registered there. */
+  watch: AbortWatch | undefined;
 }
+
+/**
+ * One abort listener per signal for all the rows waiting with it: removing one listener among
+ * many is linear in Node, so a listener per row made rows sharing a signal quadratic.
+ */
+interface AbortWatch {
+  /** The row waiting with the signal, while it is the only one (the usual case). */
+  one: PendingRow | undefined;
+  /** The rows waiting with the signal once there were two at a time. */
+  many: Set<PendingRow> | undefined;
+  readonly onAbort: () => void;
+}
+
+/** What converting a row needs for the current columns, compiled once per column set. */
+interface FitPlan {
+  /** The `#columns` it was made for. */
+  readonly columns: readonly ColumnSpec[];
+  /** Data columns (without `_key`). */
+  readonly dataColumns: readonly ColumnSpec[];
+  readonly converters: readonly ColumnConverter[];
+  /** Column index of each data column name. */
+  readonly index: ReadonlyMap<string, number>;
+  /** Column index of each metadata column (-1: not a column). */
+  readonly metaIndex: readonly number[];
+}
+
+/** The only names a `save_template` may read for its rendering to be cached per source. */
+const PATH_NAMES = new Set(['source', 'date', 'year', 'month', 'day', 'hour']);
 
 /** One rendered file name and the file currently written for it. */
 interface Slot {
@@ -121,7 +156,8 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
     metadata_columns: { type: 'any', default: [], doc: 'Metadata keys written as columns, after `source` and `received_at`.' },
     schema: { type: 'object', doc: 'Declared columns `{name: kind}` (`int64`, `float64`, `bool`, `utf8`, `binary`, `null`, `int8`…`uint64`, `float32`, `<kind>[n]` for 1-d arrays of n items); without it the first event decides.' },
     schema_evolution: { type: 'string', enum: ['reject', 'widen'], default: 'reject', doc: '`reject`: an event that does not fit the schema is dead-lettered (`ARCHIVER_SCHEMA_MISMATCH`); `widen`: the schema widens (new column, None column gets a type, int → float) and a new file starts.' },
-    batch_rows: { type: 'integer', default: 64, min: 1, max: 1_000_000, doc: 'Rows per record batch at most (a batch never holds more rows than `concurrency`).' },
+    concurrency: { type: 'integer', default: 1024, min: 1, max: 65_536, doc: 'Stores in flight; each waits until its row is in a batch on disk, so a batch holds at most this many rows.' },
+    batch_rows: { type: 'integer', default: 1024, min: 1, max: 1_000_000, doc: 'Rows per record batch at most (a batch never holds more rows than `concurrency`).' },
     batch_ms: { type: 'integer', default: 20, min: 0, max: 60_000, doc: 'A batch is written at the latest this many ms after its first row.' },
     fsync: { type: 'string', enum: ['none', 'batch'], default: 'batch', doc: '`batch`: fdatasync each batch before its events count as stored; `none`: leave flushing to the OS (survives a crash of the daemon, not a power cut).' },
     max_file_bytes: { type: 'integer', default: 134_217_728, min: 1, doc: 'A file is finalised (`.arrows` → `.arrow`) once it holds this many bytes.' },
@@ -138,6 +174,9 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
   readonly #template: CompiledTemplate;
   readonly #keyTemplate: CompiledTemplate | undefined;
   readonly #metadataColumns: readonly string[];
+  /** `#metadataColumns` without repeats (the keys they give a row). */
+  readonly #metaNames: readonly string[];
+  readonly #metaSet: ReadonlySet<string>;
   readonly #declared: boolean;
   #columns: readonly ColumnSpec[] | undefined;
   readonly #slots = new Map<string, Slot>();
@@ -151,6 +190,13 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
   #dateSecond = Number.NaN;
   #dateParts: Record<string, string> = {};
   readonly #resolved = new Map<string, string>();
+  /** save_template reads only `source` and the date parts: resolved path by source, this hour. */
+  readonly #pathBySource: boolean;
+  readonly #pathCache = new Map<string, string>();
+  #pathHour = '';
+  #plan: FitPlan | undefined;
+  /** Abort watches by signal; an entry goes when its last row settles (a Map: cheaper than a WeakMap). */
+  readonly #waiting = new Map<AbortSignal, AbortWatch>();
   /** Finalisations running in the background (awaited by stop). */
   readonly #finalizing = new Set<Promise<void>>();
 
@@ -174,6 +220,8 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
     if (!Array.isArray(mc) || !mc.every((c) => typeof c === 'string' && c !== '')) problem('metadata_columns', 'expected a list of metadata key names (strings)');
     this.#metadataColumns = Array.isArray(mc) ? mc.filter((c): c is string => typeof c === 'string') : [];
     for (const c of this.#metadataColumns) if (RESERVED.has(c)) problem('metadata_columns', `"${c}" is a column of its own (source, received_at, _key)`);
+    this.#metaSet = new Set(this.#metadataColumns);
+    this.#metaNames = [...this.#metaSet];
     this.#declared = options.schema !== undefined;
     if (options.schema !== undefined) {
       const cols: ColumnSpec[] = [];
@@ -192,6 +240,7 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
     }
     if (problems.length > 0) throw new ConfigError(problems);
     this.#template = template!;
+    this.#pathBySource = this.#template.variables.every((v) => PATH_NAMES.has(v));
   }
 
   /** Counters of rows, batches, duplicates and finalised files. */
@@ -219,32 +268,101 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
     }
   }
 
-  override async store(source: string, payload: PyValue, metadata: Metadata, context: StoreContext): Promise<void> {
-    const fields = payloadFields(payload);
-    const data = new Map<string, PyValue>();
-    for (const c of this.#metadataColumns) data.set(c, metadata[c] ?? null);
-    for (const [name, v] of fields) {
-      if (RESERVED.has(name)) throw new UnrecoverableError(`payload field "${name}" clashes with the ${name} column`, { actorId: this.id }, 'ARCHIVER_SCHEMA_MISMATCH');
-      if (data.has(name)) throw new UnrecoverableError(`payload field "${name}" is also a metadata column`, { actorId: this.id }, 'ARCHIVER_SCHEMA_MISMATCH');
-      data.set(name, v);
+  override store(source: string, payload: PyValue, metadata: Metadata, context: StoreContext): Promise<void> {
+    try {
+      return this.#store(source, payload, metadata, context);
+    } catch (err) {
+      return Promise.reject(err);
     }
+  }
 
-    let key: string | undefined;
+  /**
+   * store() without the async function around it. The checks run in the order they always
+   * did: payload, reserved names, duplicate key, schema fit, watermark; the row's values are
+   * converted while the payload is checked, and any row that does not simply fit is fitted
+   * again by {@link #fit} (which widens or gives the dead-letter reasons).
+   */
+  #store(source: string, payload: PyValue, metadata: Metadata, context: StoreContext): Promise<void> {
+    const isMap = payload instanceof Map;
+    if (!isMap && (payload === null || typeof payload !== 'object' || Object.getPrototypeOf(payload) !== Object.prototype)) {
+      throw new UnrecoverableError('ArrowArchiver needs a dict payload (one row per event)', {}, 'ARCHIVER_PAYLOAD_MISMATCH');
+    }
+    const plan = this.#columns === undefined ? undefined : this.#fitPlan();
+    let values: unknown[] | undefined;
+    let fits = plan !== undefined;
+    if (plan !== undefined) {
+      values = new Array<unknown>(plan.dataColumns.length);
+      for (let i = 0; i < values.length; i++) values[i] = null;
+      const metaIndex = plan.metaIndex;
+      for (let k = 0; k < metaIndex.length; k++) {
+        const i = metaIndex[k]!;
+        if (i < 0) fits = false;
+        else fits = this.#convert(plan, values, i, metadata[this.#metaNames[k]!] ?? null) && fits;
+      }
+    }
+    if (isMap) {
+      const map = payload as Map<unknown, PyValue>;
+      for (const k of map.keys()) {
+        if (typeof k !== 'string') throw new UnrecoverableError(`payload dict key ${String(k)} is not a string`, {}, 'ARCHIVER_PAYLOAD_MISMATCH');
+      }
+      for (const [name, v] of map as Map<string, PyValue>) {
+        this.#checkName(name);
+        if (plan !== undefined && fits) {
+          const i = plan.index.get(name);
+          fits = i !== undefined && this.#convert(plan, values!, i, v);
+        }
+      }
+    } else {
+      const obj = payload as Record<string, PyValue>;
+      for (const name of Object.keys(obj)) {
+        this.#checkName(name);
+        if (plan !== undefined && fits) {
+          const i = plan.index.get(name);
+          fits = i !== undefined && this.#convert(plan, values!, i, obj[name]);
+        }
+      }
+    }
+    if (!fits) values = undefined;
+
     if (this.#keyTemplate !== undefined) {
-      key = this.#keyTemplate.render({ ...metadata, ...Object.fromEntries(fields), source });
+      const fieldsObject = isMap ? Object.fromEntries(payload as Map<string, PyValue>) : (payload as Record<string, PyValue>);
+      const key = this.#keyTemplate.render({ ...metadata, ...fieldsObject, source });
       if (this.#keys.has(key)) return this.#duplicate();
       const inFlight = this.#pendingKeys.get(key);
       if (inFlight !== undefined) {
-        // The same event (a re-delivery) is being written right now: its outcome decides.
-        if (await inFlight.catch(() => false)) return this.#duplicate();
-        if (this.#keys.has(key)) return this.#duplicate();
+        // The same event (a re-delivery) is being written right now: its outcome decides (and
+        // the columns may change meanwhile, so the row is fitted after it).
+        return inFlight
+          .catch(() => false)
+          .then((wasStored) => (wasStored || this.#keys.has(key) ? this.#duplicate() : this.#storeRow(source, payload, metadata, context, undefined, key)));
       }
+      return this.#storeRow(source, payload, metadata, context, values, key);
     }
+    return this.#storeRow(source, payload, metadata, context, values, undefined);
+  }
 
-    const values = this.#fit(data);
+  /** A payload field must not be a column of its own nor a metadata column. */
+  #checkName(name: string): void {
+    if (RESERVED.has(name)) throw new UnrecoverableError(`payload field "${name}" clashes with the ${name} column`, { actorId: this.id }, 'ARCHIVER_SCHEMA_MISMATCH');
+    if (this.#metaSet.has(name)) throw new UnrecoverableError(`payload field "${name}" is also a metadata column`, { actorId: this.id }, 'ARCHIVER_SCHEMA_MISMATCH');
+  }
+
+  /** Puts column `i`'s value of `v` into `values`; false when it does not fit. */
+  #convert(plan: FitPlan, values: unknown[], i: number, v: PyValue): boolean {
+    try {
+      values[i] = plan.converters[i]!(v);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The rest of store() once the key is known not to be a duplicate. */
+  #storeRow(source: string, payload: PyValue, metadata: Metadata, context: StoreContext, converted: unknown[] | undefined, key: string | undefined): Promise<void> {
+    const values = converted ?? this.#fit(this.#dataOf(payload, metadata));
 
     if (this.options.time_key !== undefined) {
-      const raw = fields.get(this.options.time_key) ?? metadata[this.options.time_key];
+      const raw = payloadField(payload, this.options.time_key) ?? metadata[this.options.time_key];
       const t = eventTime(raw);
       if (t === undefined) {
         if (this.options.forward_only) {
@@ -260,12 +378,47 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
     }
 
     const logical = this.#renderPath(source, metadata, context.receivedAt);
-    const row: Row = { source, receivedAt: context.receivedAt, values: key === undefined ? values : [...values, key] };
+    if (key !== undefined) values.push(key);
+    const row: Row = { source, receivedAt: context.receivedAt, values };
     return this.#enqueue(logical, row, key, context.signal);
   }
 
-  #duplicate(): void {
+  /** The row's named values: metadata columns, then the payload's fields. */
+  #dataOf(payload: PyValue, metadata: Metadata): Map<string, PyValue> {
+    const fields = payloadFields(payload);
+    const data = new Map<string, PyValue>();
+    for (const c of this.#metadataColumns) data.set(c, metadata[c] ?? null);
+    for (const [name, v] of fields) {
+      if (RESERVED.has(name)) throw new UnrecoverableError(`payload field "${name}" clashes with the ${name} column`, { actorId: this.id }, 'ARCHIVER_SCHEMA_MISMATCH');
+      if (data.has(name)) throw new UnrecoverableError(`payload field "${name}" is also a metadata column`, { actorId: this.id }, 'ARCHIVER_SCHEMA_MISMATCH');
+      data.set(name, v);
+    }
+    return data;
+  }
+
+  /** The converters of the current columns (compiled when the columns were set or widened). */
+  #fitPlan(): FitPlan {
+    const columns = this.#columns!;
+    if (this.#plan?.columns === columns) return this.#plan;
+    const dataColumns = columns.filter((c) => c.name !== KEY_COLUMN);
+    const index = new Map<string, number>();
+    dataColumns.forEach((c, i) => {
+      if (!index.has(c.name)) index.set(c.name, i);
+    });
+    const plan: FitPlan = {
+      columns,
+      dataColumns,
+      converters: dataColumns.map((c) => columnConverter(c.kind)),
+      index,
+      metaIndex: this.#metaNames.map((n) => index.get(n) ?? -1),
+    };
+    this.#plan = plan;
+    return plan;
+  }
+
+  #duplicate(): Promise<void> {
     this.#stats.duplicates++;
+    return Promise.resolve();
   }
 
   /** `save_template` with metadata, `source` and the receive time's date parts (UTC). */
@@ -275,6 +428,15 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
       const iso = new Date(receivedAt).toISOString();
       this.#dateSecond = second;
       this.#dateParts = { date: iso.slice(0, 10), year: iso.slice(0, 4), month: iso.slice(5, 7), day: iso.slice(8, 10), hour: iso.slice(11, 13) };
+      const hour = iso.slice(0, 13);
+      if (hour !== this.#pathHour) {
+        this.#pathHour = hour;
+        this.#pathCache.clear();
+      }
+    }
+    if (this.#pathBySource) {
+      const hit = this.#pathCache.get(source);
+      if (hit !== undefined) return hit;
     }
     let rendered = this.#template.render({ ...metadata, source, ...this.#dateParts });
     if (!rendered.endsWith('.arrow')) rendered += '.arrow';
@@ -284,6 +446,11 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
       resolved = this.resolvePath(rendered);
       if (this.#resolved.size >= 1024) this.#resolved.clear();
       this.#resolved.set(rendered, resolved);
+    }
+    if (this.#pathBySource) {
+      // Nothing else reaches the template: the same source renders the same name all hour.
+      if (this.#pathCache.size >= 1024) this.#pathCache.clear();
+      this.#pathCache.set(source, resolved);
     }
     return resolved;
   }
@@ -349,46 +516,91 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
     }
     if (slot === undefined) slot = this.#openSlot(logical);
     const s = slot;
-    let settle!: (ok: boolean) => void;
+    let settle: ((ok: boolean) => void) | undefined;
     if (key !== undefined) this.#pendingKeys.set(key, new Promise<boolean>((r) => (settle = r)));
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
-        const i = s.batch.indexOf(pending);
-        // Still waiting in memory: take it out, so a retry cannot write the row twice.
-        if (i >= 0) {
-          s.batch.splice(i, 1);
-          pending.reject(signal.reason);
-        }
-      };
-      const pending: PendingRow = {
-        row,
-        key,
-        resolve: () => {
-          pending.detach();
-          if (key !== undefined) {
-            this.#keys.add(key);
-            this.#pendingKeys.delete(key);
-            settle(true);
-          }
-          resolve();
-        },
-        reject: (err) => {
-          pending.detach();
-          if (key !== undefined) {
-            this.#pendingKeys.delete(key);
-            settle(false);
-          }
-          reject(err);
-        },
-        detach: () => signal.removeEventListener('abort', onAbort),
-      };
-      if (signal.aborted) return pending.reject(signal.reason);
-      signal.addEventListener('abort', onAbort, { once: true });
-      s.batch.push(pending);
-      s.lastWriteAt = Date.now();
-      if (s.batch.length >= (this.options.batch_rows ?? 64)) this.#scheduleFlush(s, 0);
-      else if (s.timer === undefined) this.#scheduleFlush(s, this.options.batch_ms ?? 20);
+    let resolve!: () => void;
+    let reject!: (err: unknown) => void;
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
     });
+    const pending: PendingRow = { row, key, slot: s, signal, resolve, reject, settle, watch: undefined };
+    if (signal.aborted) {
+      this.#rejectRow(pending, signal.reason);
+      return promise;
+    }
+    this.#watch(pending);
+    s.batch.push(pending);
+    s.lastWriteAt = Date.now();
+    if (s.batch.length >= (this.options.batch_rows ?? 64)) this.#scheduleFlush(s, 0);
+    else if (s.timer === undefined) this.#scheduleFlush(s, this.options.batch_ms ?? 20);
+    return promise;
+  }
+
+  /** The row is on disk. */
+  #resolveRow(p: PendingRow): void {
+    this.#unwatch(p);
+    if (p.key !== undefined) {
+      this.#keys.add(p.key);
+      this.#pendingKeys.delete(p.key);
+      p.settle!(true);
+    }
+    p.resolve();
+  }
+
+  /** The row is not written (its batch failed, or its store was aborted). */
+  #rejectRow(p: PendingRow, err: unknown): void {
+    this.#unwatch(p);
+    if (p.key !== undefined) {
+      this.#pendingKeys.delete(p.key);
+      p.settle!(false);
+    }
+    p.reject(err);
+  }
+
+  /** Aborting the row's signal while it still waits in memory takes it out and rejects it, so a retry cannot write the row twice. */
+  #watch(p: PendingRow): void {
+    const signal = p.signal;
+    let w = this.#waiting.get(signal);
+    if (w === undefined) {
+      const watch: AbortWatch = {
+        one: undefined,
+        many: undefined,
+        onAbort: () => {
+          if (this.#waiting.get(signal) === watch) this.#waiting.delete(signal);
+          const rows = watch.many !== undefined ? [...watch.many] : watch.one !== undefined ? [watch.one] : [];
+          for (const r of rows) {
+            const i = r.slot.batch.indexOf(r);
+            if (i >= 0) {
+              r.slot.batch.splice(i, 1);
+              this.#rejectRow(r, signal.reason);
+            }
+          }
+        },
+      };
+      w = watch;
+      this.#waiting.set(signal, w);
+      signal.addEventListener('abort', w.onAbort, { once: true });
+    }
+    if (w.many !== undefined) w.many.add(p);
+    else if (w.one === undefined) w.one = p;
+    else {
+      w.many = new Set([w.one, p]);
+      w.one = undefined;
+    }
+    p.watch = w;
+  }
+
+  #unwatch(p: PendingRow): void {
+    const w = p.watch;
+    if (w === undefined) return;
+    p.watch = undefined;
+    if (w.many !== undefined) w.many.delete(p);
+    else if (w.one === p) w.one = undefined;
+    if (w.one === undefined && (w.many === undefined || w.many.size === 0)) {
+      p.signal.removeEventListener('abort', w.onAbort);
+      if (this.#waiting.get(p.signal) === w) this.#waiting.delete(p.signal);
+    }
   }
 
   #openSlot(logical: string): Slot {
@@ -427,12 +639,12 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
       await file.append(rowsToBatch(file.schema, batch.map((p) => p.row)));
       this.#stats.rows += batch.length;
       this.#stats.batches++;
-      for (const p of batch) p.resolve();
+      for (const p of batch) this.#resolveRow(p);
       // Not awaited: finalising reads the stream back and rewrites it, and the next rows of
       // this name go to a new file meanwhile instead of waiting for it.
       if (this.#full(file)) void this.#finalize(slot);
     } catch (err) {
-      for (const p of batch) p.reject(err);
+      for (const p of batch) this.#rejectRow(p, err);
     }
   }
 
@@ -572,6 +784,13 @@ function payloadFields(payload: PyValue): Map<string, PyValue> {
     return new Map(Object.entries(payload as Record<string, PyValue>));
   }
   throw new UnrecoverableError('ArrowArchiver needs a dict payload (one row per event)', {}, 'ARCHIVER_PAYLOAD_MISMATCH');
+}
+
+/** A dict payload's field (as payloadFields() would give it), undefined when it has none. */
+function payloadField(payload: PyValue, name: string): PyValue {
+  if (payload instanceof Map) return (payload as Map<unknown, PyValue>).get(name);
+  const obj = payload as Record<string, PyValue>;
+  return Object.prototype.propertyIsEnumerable.call(obj, name) ? obj[name] : undefined;
 }
 
 /** Metadata columns first (in option order), then the payload's fields. */

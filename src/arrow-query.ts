@@ -58,16 +58,28 @@ function toMs(t: number | Date | string | undefined): number | undefined {
 
 async function listArrowFiles(dir: string, includeStreams: boolean): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries
+  const files = entries
     .filter((e) => e.isFile() && !e.name.startsWith('.') && (e.name.endsWith('.arrow') || (includeStreams && e.name.endsWith('.arrows'))))
-    .map((e) => path.join(e.parentPath, e.name))
-    .sort();
+    .map((e) => path.join(e.parentPath, e.name));
+  // A stream is being finished when its file already exists (finishing writes `x.arrow`, then
+  // removes `x.arrows`): the file holds every row of the stream, so the stream is skipped.
+  const finished = new Set(files.filter((f) => f.endsWith('.arrow')));
+  return files.filter((f) => !(f.endsWith('.arrows') && finished.has(f.slice(0, -1)))).sort();
 }
 
 async function* fileBatches(file: string): AsyncGenerator<RecordBatch> {
   if (file.endsWith('.arrows')) {
     // Being written: read what is complete; the tail may be a batch in progress.
-    yield* readCompleteBatches(await readFile(file)).batches;
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      // Finished since it was listed: its rows are in `x.arrow` now.
+      yield* fileBatches(file.slice(0, -1));
+      return;
+    }
+    yield* readCompleteBatches(bytes).batches;
     return;
   }
   const handle = await open(file, 'r');

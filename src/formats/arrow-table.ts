@@ -19,6 +19,7 @@
 import {
   Binary,
   Bool,
+  type Data,
   type DataType,
   Field,
   FixedSizeList,
@@ -31,10 +32,13 @@ import {
   makeBuilder,
   makeData,
   Null,
+  Precision,
   RecordBatch,
   Schema,
   Struct,
+  TimeUnit,
   TimestampMillisecond,
+  Type,
   Uint16,
   Uint32,
   Uint64,
@@ -138,10 +142,101 @@ const INT_RANGE: Readonly<Record<string, readonly [bigint, bigint]>> = {
 };
 
 /**
- * Converts `v` to what the column's Arrow builder takes; throws MisfitError when it does not
- * fit. `None` fits every column.
+ * Converts `v` to what the column's batch builder ({@link rowsToBatch}) takes; throws
+ * MisfitError when it does not fit. `None` fits every column. An `int64`/`uint64` value is a
+ * number when it is a safe integer, a bigint otherwise.
  */
 export function toColumnValue(v: PyValue, kind: string): unknown {
+  return columnConverter(kind)(v);
+}
+
+/** Converts one value for a column of a fixed kind (see {@link toColumnValue}). */
+export type ColumnConverter = (v: PyValue) => unknown;
+
+const converters = new Map<string, ColumnConverter>();
+
+/**
+ * The converter of a kind, compiled once (no kind parsing per value): what
+ * {@link toColumnValue} does for that kind, as a function.
+ */
+export function columnConverter(kind: string): ColumnConverter {
+  let c = converters.get(kind);
+  if (c === undefined) {
+    c = compileConverter(kind);
+    if (converters.size >= 4096) converters.clear();
+    converters.set(kind, c);
+  }
+  return c;
+}
+
+function doesNotFit(v: PyValue, kind: string): MisfitError {
+  return new MisfitError(`a ${describe(v)} does not fit a ${kind} column`);
+}
+
+function compileConverter(kind: string): ColumnConverter {
+  const m = KIND_RE.exec(kind);
+  if (m === null || m[2] !== undefined) return (v) => convertGeneric(v, kind);
+  const base = m[1]!;
+  switch (base) {
+    case 'bool':
+      return (v) => {
+        if (v === null || v === undefined) return null;
+        if (typeof v === 'boolean') return v;
+        throw doesNotFit(v, kind);
+      };
+    case 'utf8':
+      return (v) => {
+        if (v === null || v === undefined) return null;
+        if (typeof v === 'string') return v;
+        throw doesNotFit(v, kind);
+      };
+    case 'float32':
+    case 'float64':
+      return (v) => {
+        if (v === null || v === undefined) return null;
+        // An int is a float column's value as Python's float(x) would make it; a bigint is not
+        // (it may not be exact).
+        if (typeof v === 'number') return v;
+        if (v instanceof PyFloat) return v.value;
+        throw doesNotFit(v, kind);
+      };
+    default: {
+      const range = INT_RANGE[base];
+      if (range === undefined) return (v) => convertGeneric(v, kind);
+      const [lo, hi] = range;
+      if (base.endsWith('64')) {
+        const unsigned = base === 'uint64';
+        return (v) => {
+          if (v === null || v === undefined) return null;
+          if (typeof v === 'number') {
+            if (!Number.isInteger(v)) throw doesNotFit(v, kind);
+            // Every safe integer fits int64; only a negative one misses uint64.
+            if (Number.isSafeInteger(v) && !(unsigned && v < 0)) return v;
+          } else if (typeof v !== 'bigint') throw doesNotFit(v, kind);
+          const b = BigInt(v);
+          if (b < lo || b > hi) throw new MisfitError(`${String(v)} is out of range for ${base}`);
+          return b;
+        };
+      }
+      const loN = Number(lo);
+      const hiN = Number(hi);
+      return (v) => {
+        if (v === null || v === undefined) return null;
+        if (typeof v === 'number') {
+          if (!Number.isInteger(v)) throw doesNotFit(v, kind);
+          if (v < loN || v > hiN) throw new MisfitError(`${String(v)} is out of range for ${base}`);
+          return v === 0 ? 0 : v; // not -0
+        }
+        if (typeof v !== 'bigint') throw doesNotFit(v, kind);
+        if (v < lo || v > hi) throw new MisfitError(`${String(v)} is out of range for ${base}`);
+        return Number(v);
+      };
+    }
+  }
+}
+
+/** Every kind, one value at a time (lists, binary, null). */
+function convertGeneric(v: PyValue, kind: string): unknown {
   if (v === null || v === undefined) return null;
   const m = KIND_RE.exec(kind)!;
   const base = m[1]!;
@@ -160,8 +255,6 @@ export function toColumnValue(v: PyValue, kind: string): unknown {
       break;
     case 'float32':
     case 'float64':
-      // An int is a float column's value as Python's float(x) would make it; a bigint is not
-      // (it may not be exact).
       if (typeof v === 'number') return v;
       if (v instanceof PyFloat) return v.value;
       break;
@@ -175,7 +268,7 @@ export function toColumnValue(v: PyValue, kind: string): unknown {
       return base.endsWith('64') ? b : Number(b);
     }
   }
-  throw new MisfitError(`a ${describe(v)} does not fit a ${kind} column`);
+  throw doesNotFit(v, kind);
 }
 
 const TYPED: Readonly<Record<ElementKind, { new (buf: ArrayBuffer): ArrayLike<unknown> } | undefined>> = {
@@ -257,16 +350,183 @@ export interface Row {
   readonly values: readonly unknown[];
 }
 
-/** Builds one RecordBatch of `rows` with `schema` (from {@link fileSchema}). */
+/**
+ * Builds one RecordBatch of `rows` with `schema` (from {@link fileSchema}). The column buffers
+ * of the scalar kinds (and of `source`, `received_at`) are written directly, exactly as the
+ * Arrow builders would lay them out; fixed-size-list and binary columns use the builders.
+ */
 export function rowsToBatch(schema: Schema, rows: readonly Row[]): RecordBatch {
-  const builders = schema.fields.map((f) => makeBuilder({ type: f.type, nullValues: [null, undefined] }));
-  for (const row of rows) {
-    builders[0]!.append(row.source);
-    builders[1]!.append(row.receivedAt);
-    for (let i = 0; i < row.values.length; i++) builders[i + 2]!.append(row.values[i]);
+  const n = rows.length;
+  const fields = schema.fields;
+  const children: Data[] = new Array<Data>(fields.length);
+  const col: unknown[] = new Array<unknown>(n);
+  for (let i = 0; i < fields.length; i++) {
+    if (i === 0) for (let r = 0; r < n; r++) col[r] = rows[r]!.source;
+    else if (i === 1) for (let r = 0; r < n; r++) col[r] = rows[r]!.receivedAt;
+    else for (let r = 0, j = i - 2; r < n; r++) col[r] = rows[r]!.values[j];
+    children[i] = columnData(fields[i]!.type, col, n);
   }
-  const children = builders.map((b) => b.finish().flush());
-  return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: rows.length, nullCount: 0, children }));
+  return new RecordBatch(schema, makeData({ type: new Struct(fields), length: n, nullCount: 0, children }));
+}
+
+/**
+ * {@link rowsToBatch} with an Arrow builder per column for every kind: the reference the
+ * direct buffers are tested against.
+ */
+export function rowsToBatchWithBuilders(schema: Schema, rows: readonly Row[]): RecordBatch {
+  const n = rows.length;
+  const fields = schema.fields;
+  const children: Data[] = [];
+  const col: unknown[] = new Array<unknown>(n);
+  for (let i = 0; i < fields.length; i++) {
+    if (i === 0) for (let r = 0; r < n; r++) col[r] = rows[r]!.source;
+    else if (i === 1) for (let r = 0; r < n; r++) col[r] = rows[r]!.receivedAt;
+    else for (let r = 0, j = i - 2; r < n; r++) col[r] = rows[r]!.values[j];
+    children.push(builderData(fields[i]!.type, col, n));
+  }
+  return new RecordBatch(schema, makeData({ type: new Struct(fields), length: n, nullCount: 0, children }));
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const TWO_32 = 4294967296;
+const utf8Encoder = new TextEncoder();
+
+/** Bytes the builders give a bitmap of `n` bits (rounded up to 64, as theirs are). */
+function bitmapBytes(n: number): number {
+  const bytesMinus1 = Math.ceil(n / 8) - 1;
+  return bytesMinus1 - (bytesMinus1 % 64) + 64 || 64;
+}
+
+function columnData(type: DataType, col: readonly unknown[], n: number): Data {
+  switch (type.typeId) {
+    case Type.Utf8:
+      return utf8Data(type, col, n);
+    case Type.Bool:
+      return boolData(type, col, n);
+    case Type.Null:
+      return makeData({ type: type as Null, length: n });
+    case Type.Int: {
+      const t = type as Int64 | Int32;
+      if (t.bitWidth === 64) return int64Data(type, col, n, t.isSigned);
+      return fixedData(type, new (t.ArrayType as Int32ArrayConstructor)(n), col, n);
+    }
+    case Type.Float: {
+      const t = type as Float64 | Float32;
+      if (t.precision === Precision.DOUBLE) return fixedData(type, new Float64Array(n), col, n);
+      if (t.precision === Precision.SINGLE) return fixedData(type, new Float32Array(n), col, n);
+      break;
+    }
+    case Type.Timestamp:
+      if ((type as TimestampMillisecond).unit === TimeUnit.MILLISECOND) return int64Data(type, col, n, true);
+      break;
+  }
+  return builderData(type, col, n);
+}
+
+/** One column through an Arrow builder (int64 numbers as bigints, as the builder needs). */
+function builderData(type: DataType, col: readonly unknown[], n: number): Data {
+  const b = makeBuilder({ type, nullValues: [null, undefined] });
+  const big = type.typeId === Type.Int && (type as Int64).bitWidth === 64;
+  for (let r = 0; r < n; r++) {
+    const v = col[r];
+    b.append(big && typeof v === 'number' ? BigInt(v) : v);
+  }
+  return b.finish().flush();
+}
+
+/** Validity bitmap of `col` (bits of non-null values), or undefined when nothing is null. */
+function validity(col: readonly unknown[], n: number): { bitmap: Uint8Array | undefined; nulls: number } {
+  let bitmap: Uint8Array | undefined;
+  let nulls = 0;
+  for (let r = 0; r < n; r++) {
+    const v = col[r];
+    if (v === null || v === undefined) {
+      if (bitmap === undefined) {
+        bitmap = new Uint8Array(bitmapBytes(n));
+        for (let k = 0; k < r; k++) bitmap[k >> 3]! |= 1 << (k & 7);
+      }
+      nulls++;
+    } else if (bitmap !== undefined) bitmap[r >> 3]! |= 1 << (r & 7);
+  }
+  return { bitmap, nulls };
+}
+
+function fixedData(type: DataType, values: Int8Array | Int16Array | Int32Array | Uint8Array | Uint16Array | Uint32Array | Float32Array | Float64Array, col: readonly unknown[], n: number): Data {
+  const { bitmap, nulls } = validity(col, n);
+  for (let r = 0; r < n; r++) {
+    const v = col[r];
+    if (v !== null && v !== undefined) values[r] = v as number;
+  }
+  return makeData({ type: type as Int32, length: n, nullCount: nulls, data: values as Int32Array, nullBitmap: bitmap });
+}
+
+/** Int64, Uint64 and Timestamp(ms): a safe integer is written as two 32-bit halves, no BigInt. */
+function int64Data(type: DataType, col: readonly unknown[], n: number, signed: boolean): Data {
+  const { bitmap, nulls } = validity(col, n);
+  const values = signed ? new BigInt64Array(n) : new BigUint64Array(n);
+  const halves = new Int32Array(values.buffer);
+  for (let r = 0; r < n; r++) {
+    const v = col[r];
+    if (v === null || v === undefined) continue;
+    if (typeof v === 'number' && LITTLE_ENDIAN && Number.isSafeInteger(v)) {
+      const hi = Math.floor(v / TWO_32);
+      halves[2 * r] = v - hi * TWO_32;
+      halves[2 * r + 1] = hi;
+    } else {
+      // A bigint (or what BigInt() makes of anything else, throwing as the builder would).
+      values[r] = typeof v === 'bigint' ? v : BigInt(v as number);
+    }
+  }
+  return makeData({ type: type as Int64, length: n, nullCount: nulls, data: values as BigInt64Array, nullBitmap: bitmap });
+}
+
+function boolData(type: DataType, col: readonly unknown[], n: number): Data {
+  const { bitmap, nulls } = validity(col, n);
+  const values = new Uint8Array(bitmapBytes(n));
+  for (let r = 0; r < n; r++) if (col[r]) values[r >> 3]! |= 1 << (r & 7);
+  return makeData({ type: type as Bool, length: n, nullCount: nulls, data: values, nullBitmap: bitmap });
+}
+
+/**
+ * Utf8: offsets plus the UTF-8 bytes, encoded with one encodeInto call when the column is all
+ * ASCII (the usual case), else string by string (as the builder does, so lone surrogates
+ * become U+FFFD the same way).
+ */
+function utf8Data(type: DataType, col: readonly unknown[], n: number): Data {
+  const { bitmap, nulls } = validity(col, n);
+  const offsets = new Int32Array(n + 1);
+  let strings = col as string[];
+  if (nulls > 0 || col.length !== n) {
+    strings = [];
+    for (let r = 0; r < n; r++) if (col[r] !== null && col[r] !== undefined) strings.push(col[r] as string);
+  }
+  let chars = 0;
+  for (let k = 0; k < strings.length; k++) {
+    if (typeof strings[k] !== 'string') return builderData(type, col, n);
+    chars += strings[k]!.length;
+  }
+  let data = new Uint8Array(chars);
+  const joined = strings.length === 1 ? strings[0]! : strings.join('');
+  const { read, written } = utf8Encoder.encodeInto(joined, data);
+  if (read === chars && written === chars) {
+    let pos = 0;
+    for (let r = 0; r < n; r++) {
+      const v = col[r];
+      if (v !== null && v !== undefined) pos += (v as string).length;
+      offsets[r + 1] = pos;
+    }
+  } else {
+    // Each UTF-16 code unit takes at most 3 bytes.
+    const buf = new Uint8Array(chars * 3);
+    let pos = 0;
+    for (let r = 0; r < n; r++) {
+      const v = col[r];
+      if (v !== null && v !== undefined) pos += utf8Encoder.encodeInto(v as string, buf.subarray(pos)).written;
+      offsets[r + 1] = pos;
+    }
+    data = buf.slice(0, pos);
+  }
+  return makeData({ type: type as Utf8, length: n, nullCount: nulls, data, valueOffsets: offsets, nullBitmap: bitmap });
 }
 
 function describe(v: unknown): string {
