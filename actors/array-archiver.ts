@@ -29,9 +29,10 @@ export class ArrayArchiver extends FileArchiver<ArrayArchiverOptions> {
       await this.writeFile(this.renderPath(metadata, '.npy'), encodeNpy(array));
       return;
     }
+    // Every name is rendered (and its place in the per-name write order taken) before any
+    // write starts; the sub-files are then written side by side.
     const rows = splitFirstAxis(array);
-    for (let i = 0; i < rows.length; i++) {
-      await this.writeFile(this.renderPath({ ...metadata, _split_index: i }, '.npy'), encodeNpy(rows[i]!));
-    }
+    const files = rows.map((_, i) => this.renderPath({ ...metadata, _split_index: i }, '.npy'));
+    await Promise.all(rows.map((row, i) => this.writeFile(files[i]!, encodeNpy(row))));
   }
 }

@@ -24,11 +24,20 @@ export abstract class FileArchiver<O extends FileArchiverOptions = FileArchiverO
   static override readonly optionsSchema: OptionsSchema = {
     ...DataArchiver.optionsSchema,
     save_template: { type: 'string', required: true, nonEmpty: true, doc: 'Jinja2 template of the file path, rendered with the merged metadata (see "Templates").' },
+    concurrency: {
+      type: 'integer',
+      min: 1,
+      max: 64,
+      default: 8,
+      doc: 'Files written at once. Writes to the same file name still happen one after another, in the order the events arrived (as herostools: the last event wins).',
+    },
     fsync: { type: 'string', enum: ['none', 'file'], default: 'none', doc: '`none` leaves flushing to the OS, as herostools; `file` makes each file durable (fdatasync) before it appears under its name.' },
   };
 
   /** The compiled `save_template`. */
   protected readonly template: CompiledTemplate;
+  /** The last write started per file name: writes to one name run one after another. */
+  readonly #writing = new Map<string, Promise<void>>();
 
   constructor(options: O, context: ActorContext) {
     super(options, context);
@@ -52,9 +61,21 @@ export abstract class FileArchiver<O extends FileArchiverOptions = FileArchiverO
     return this.resolvePath(rendered);
   }
 
-  /** Writes a file atomically (temporary file + rename), creating parent folders. */
+  /**
+   * Writes a file atomically (temporary file + rename), creating parent folders. Stores run
+   * `concurrency` at a time; writes to one file name are chained in the order of the calls, so
+   * the event that arrived last is the one left under the name, as with a single writer.
+   */
   protected async writeFile(file: string, data: readonly Uint8Array[] | string): Promise<void> {
-    await writeFileAtomic(file, data, this.options.fsync ?? 'none');
+    const previous = this.#writing.get(file);
+    const write = (): Promise<void> => writeFileAtomic(file, data, this.options.fsync ?? 'none');
+    const current = previous === undefined ? write() : previous.then(write, write);
+    this.#writing.set(file, current);
+    try {
+      await current;
+    } finally {
+      if (this.#writing.get(file) === current) this.#writing.delete(file);
+    }
     if (this.context.metrics) {
       const bytes = typeof data === 'string' ? Buffer.byteLength(data) : data.reduce((n, c) => n + c.byteLength, 0);
       this.context.metrics.recordWrite(this.id, bytes);

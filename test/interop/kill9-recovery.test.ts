@@ -167,12 +167,13 @@ describe('kill -9 of the daemon during a load from a real HERO', () => {
     expect(await second.exited).toEqual({ code: 0, signal: null });
 
     // One file per event, named by its seq, nothing else under a final name; the write the
-    // kill interrupted may have left its hidden temporary file (concurrency 1: at most one).
+    // kill interrupted may have left their hidden temporary files (one per store in flight:
+    // at most `concurrency`, 8 by default).
     const names = filesOnDisk();
     const finals = names.filter((f) => !f.startsWith('.'));
     const temps = names.filter((f) => f.startsWith('.'));
-    expect(temps.length).toBeLessThanOrEqual(1);
-    for (const t of temps) expect(t).toMatch(/^\.frame-\d{6}\.json\.[0-9a-f]{12}\.tmp$/);
+    expect(temps.length).toBeLessThanOrEqual(8);
+    for (const t of temps) expect(t).toMatch(/^\.frame-\d{6}\.json\.[0-9a-z]+-[0-9a-z]+\.tmp$/);
     const seqs = finals.map((f) => {
       const m = /^frame-(\d{6})\.json$/.exec(f);
       expect(m, `unexpected file ${f}`).not.toBeNull();

@@ -7,7 +7,7 @@
  * every received event exactly once.
  *
  * Storing lags behind receiving because the actor is a JsonArchiver with `fsync: "file"` (one
- * fdatasync per file, concurrency 1). The publisher finishes and `received` stops moving before
+ * fdatasync per file). The publisher finishes and `received` stops moving before
  * the signal, so the last /ready poll gives the exact set of events the daemon received.
  */
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -180,11 +180,12 @@ describe('SIGTERM while the daemon stores a load from a real HERO', () => {
     expect(before.seqs.length, `all ${received} were stored before the drain ended; raise EVENTS`).toBeLessThan(received);
     const spooled = await seqsInSpool(t.spoolDir);
     const onDisk = new Set(before.seqs);
-    // Archived and spooled together are exactly the events received. They overlap by at most
-    // the one store in flight when the drain timed out (concurrency 1): the spool keeps it,
-    // and the restart rewrites the same file.
+    // Archived and spooled together are exactly the events received. They overlap by the
+    // stores in flight when the drain timed out (at most `concurrency`, 8 by default), and by
+    // stores that finished out of order above the oldest in-flight one (the spool persists a
+    // watermark of acks: at most `concurrency` - 1 more). The restart rewrites the same files.
     const both = spooled.filter((s) => onDisk.has(s));
-    expect(both.length).toBeLessThanOrEqual(1);
+    expect(both.length).toBeLessThanOrEqual(2 * 8 - 1);
     expect(before.seqs.length + spooled.length - both.length).toBe(received);
     expect(drainLog).toMatchObject({ level: 'warn', inSpool: spooled.length, deadLettered: 0, drainTimeoutMs: 300 });
     const receivedSeqs = [...new Set([...before.seqs, ...spooled])].sort((a, b) => a - b);
@@ -213,7 +214,7 @@ describe('SIGTERM while the daemon stores a load from a real HERO', () => {
     expect([...first.logs(), ...second.logs()].filter((l) => atLeast(l, 'error'))).toEqual([]);
     console.log(
       `SIGTERM drain (300 ms): ${EVENTS} published, ${received} received, ${before.seqs.length} archived by the exit (code 0), ` +
-        `${spooled.length} left in the spool (${both.length} of them also written by the store the timeout interrupted) and archived after the restart; ` +
+        `${spooled.length} left in the spool (${both.length} of them also written by stores in flight or finished out of order) and archived after the restart; ` +
         `${EVENTS - received} never reached the daemon`,
     );
   }, 600_000);
@@ -235,8 +236,9 @@ describe('SIGTERM while the daemon stores a load from a real HERO', () => {
     const before = t.files();
     // It did exit before the drain could finish.
     expect(before.seqs.length, `all ${received} were stored before the second signal; raise EVENTS`).toBeLessThan(received);
-    // The store the exit interrupted may have left its hidden temporary file (concurrency 1).
-    expect(before.temps.length).toBeLessThanOrEqual(1);
+    // The stores the exit interrupted may have left their hidden temporary files (one per
+    // store in flight: at most `concurrency`, 8 by default).
+    expect(before.temps.length).toBeLessThanOrEqual(8);
 
     const second = await t.start(port);
     const recovered = await second.waitForLog((l) => l.msg === 'recovered spooled events', 'the spool recovery log line', 30_000);
