@@ -299,6 +299,8 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
       return;
     }
     this.#spooledWaiting++;
+    // Only the record is kept until it is written; the decoded event is let go now.
+    const source = item.source;
     spool.append(spoolRecord(item), {}).then(
       () => {
         this.#stats.durable++;
@@ -306,7 +308,7 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
       },
       (err: unknown) => {
         this.#spooledWaiting--;
-        this.#refuse(item, err);
+        this.#refuse(source, err);
       },
     );
   }
@@ -341,17 +343,17 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
     );
   }
 
-  #refuse(item: Item, err: unknown): void {
+  #refuse(source: string, err: unknown): void {
     this.#stats.refused++;
     this.#lastRefusalAt = Date.now();
-    this.#logRefusal(err, 'event refused: the spool is full and the memory budget is used up', item);
+    this.#logRefusal(err, 'event refused: the spool is full and the memory budget is used up', source);
   }
 
-  #logRefusal(err: unknown, msg: string, item?: Item): void {
+  #logRefusal(err: unknown, msg: string, source?: string): void {
     const now = Date.now();
     if (now - this.#lastRefusalLog < FAULT_LOG_INTERVAL_MS / 6) return;
     this.#lastRefusalLog = now;
-    this.logger.error({ code: errorCode(err, 'ARCHIVER_SPOOL_FULL'), refused: this.#stats.refused, source: item?.source, err }, msg);
+    this.logger.error({ code: errorCode(err, 'ARCHIVER_SPOOL_FULL'), refused: this.#stats.refused, source, err }, msg);
   }
 
   #wakePump(): void {
@@ -731,10 +733,28 @@ async function waitFor(cond: () => boolean, timeoutMs: number): Promise<boolean>
   return true;
 }
 
-/** A spool record: the event as received plus what is needed to handle it again. */
-function spoolRecord(item: Item): Uint8Array {
+/**
+ * A spool record: the event as received plus what is needed to handle it again, the CBOR of
+ * `[1, source, key, receivedAt, raw]`. Returned in two parts — the CBOR up to the byte string's
+ * header, and the received bytes themselves — so the event is not copied to be spooled.
+ */
+function spoolRecord(item: Item): Uint8Array[] {
   const raw = item.raw ?? encodeHeros(item.event);
-  return encodeHeros([1, item.source, item.key ?? null, item.receivedAt, raw]);
+  const head = encodeHeros([1, item.source, item.key ?? null, item.receivedAt]);
+  // A 4-element array starts with the single byte 0x84; 0x85 announces the fifth (the bytes).
+  if (head[0] !== 0x84) return [encodeHeros([1, item.source, item.key ?? null, item.receivedAt, raw])];
+  const prefix = new Uint8Array(head.byteLength + 9);
+  prefix.set(head);
+  prefix[0] = 0x85;
+  const n = raw.byteLength;
+  let at = head.byteLength;
+  // CBOR byte string (major type 2) header: the length in the smallest form.
+  if (n < 24) prefix[at++] = 0x40 | n;
+  else if (n < 0x100) (prefix[at++] = 0x58), (prefix[at++] = n);
+  else if (n < 0x10000) (prefix[at++] = 0x59), new DataView(prefix.buffer).setUint16(at, n), (at += 2);
+  else if (n < 0x100000000) (prefix[at++] = 0x5a), new DataView(prefix.buffer).setUint32(at, n), (at += 4);
+  else (prefix[at++] = 0x5b), new DataView(prefix.buffer).setBigUint64(at, BigInt(n)), (at += 8);
+  return [prefix.subarray(0, at), raw];
 }
 
 function decodeSpoolRecord(bytes: Uint8Array): { source: string; key: string | undefined; receivedAt: number; raw: Uint8Array } | undefined {

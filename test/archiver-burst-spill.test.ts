@@ -36,4 +36,30 @@ describe('a burst beyond the memory budget', () => {
     expect(ScriptedArchiver.stored.get(id)?.map((s) => s.payload)).toEqual(Array.from({ length: n }, (_, i) => i));
     expect(boss.status()[0]?.stats).toMatchObject({ refused: 0, deadLettered: 0, pending: 0, spooled: 0 });
   });
+
+  it('spooled events of every size (each form of the CBOR length) come back byte for byte', async () => {
+    const t = await tempDir();
+    const id = 'sizes';
+    ScriptedArchiver.stored.delete(id);
+    let gate = false;
+    ScriptedArchiver.scripts.set(id, async () => {
+      await until(() => gate, 30_000);
+    });
+    const { boss, publish } = await startBoss(scriptedEntry(id, { durability: 'spool', memory_budget_events: 1, memory_budget_bytes: 1024 }), { baseDir: t.dir });
+    cleanup = async () => {
+      gate = true;
+      await boss.stop();
+      await t.cleanup();
+    };
+    // Raw events of 3 bytes ([0, {}]), under 256, under 64 KiB and over 64 KiB.
+    const pads = [-1, 0, 10, 200, 300, 60_000, 70_000, 300_000];
+    for (let i = 0; i < pads.length; i++) await publish('cam', 'frame', pads[i]! < 0 ? [i, {}] : [i, { pad: 'p'.repeat(pads[i]!) }]);
+    await until(() => boss.status()[0]?.stats?.durable === pads.length, 30_000, 'all durable');
+    gate = true;
+    await until(() => boss.status()[0]?.stats?.stored === pads.length, 30_000, 'all stored');
+    const stored = ScriptedArchiver.stored.get(id)!;
+    expect(stored.map((s) => s.payload)).toEqual(pads.map((_, i) => i));
+    expect(stored.map((s) => (typeof s.metadata.pad === 'string' ? s.metadata.pad.length : -1))).toEqual(pads);
+    expect(boss.status()[0]?.stats).toMatchObject({ refused: 0, deadLettered: 0, pending: 0, spooled: 0 });
+  });
 });

@@ -190,7 +190,9 @@ class Segment {
 }
 
 interface Queued {
-  readonly payload: Uint8Array;
+  /** The record's bytes, in one piece or in parts written one after another. */
+  readonly payload: readonly Uint8Array[];
+  readonly payloadBytes: number;
   readonly crc: number;
   readonly bytes: number;
   readonly state: number;
@@ -301,19 +303,23 @@ export class Spool {
   /**
    * Appends one record. The promise resolves with its id once it is durable per the `sync`
    * option; `payload` must not change until then (its checksum is taken now, its bytes are
-   * written later) and is not referenced afterwards.
+   * written later) and is not referenced afterwards. A payload given as parts is written as
+   * their concatenation, without copying them into one buffer.
    * @throws ArchiverError `ARCHIVER_SPOOL_FULL` at once when the record would exceed
    *   `quotaBytes`, or with the errno as cause when the disk is full; `ARCHIVER_SPOOL_FAILED`
    *   on other I/O errors, when closed, or for a payload of 4 GiB or more
    */
-  append(payload: Uint8Array, options: AppendOptions = {}): Promise<SpoolRecordId> {
+  append(payload: Uint8Array | readonly Uint8Array[], options: AppendOptions = {}): Promise<SpoolRecordId> {
     if (this.#closing) return Promise.reject(closedError(this.#dir));
-    if (payload.byteLength > MAX_PAYLOAD_BYTES) {
+    const parts = payload instanceof Uint8Array ? [payload] : payload.filter((p) => p.byteLength > 0);
+    let payloadBytes = 0;
+    for (const p of parts) payloadBytes += p.byteLength;
+    if (payloadBytes > MAX_PAYLOAD_BYTES) {
       return Promise.reject(
-        new ArchiverError('ARCHIVER_SPOOL_FAILED', `a record of ${payload.byteLength} bytes exceeds the spool's limit of ${MAX_PAYLOAD_BYTES} bytes`, { path: this.#dir, retryable: false }),
+        new ArchiverError('ARCHIVER_SPOOL_FAILED', `a record of ${payloadBytes} bytes exceeds the spool's limit of ${MAX_PAYLOAD_BYTES} bytes`, { path: this.#dir, retryable: false }),
       );
     }
-    const bytes = RECORD_HEADER_BYTES + payload.byteLength;
+    const bytes = RECORD_HEADER_BYTES + payloadBytes;
     if (!this.#fits(bytes)) {
       return Promise.reject(
         new ArchiverError(
@@ -323,10 +329,10 @@ export class Spool {
         ),
       );
     }
-    const crc = recordCrc(payload);
+    const crc = partsCrc(parts, payloadBytes);
     this.#queuedBytes += bytes;
     return new Promise<SpoolRecordId>((resolve, reject) => {
-      this.#queue.push({ payload, crc, bytes, state: options.handOut === false ? HELD : PENDING, resolve, reject });
+      this.#queue.push({ payload: parts, payloadBytes, crc, bytes, state: options.handOut === false ? HELD : PENDING, resolve, reject });
       this.#startWriter();
     });
   }
@@ -499,10 +505,10 @@ export class Spool {
     let bytes = 0;
     for (let k = 0; k < run.length; k++) {
       const entry = run[k]!;
-      headers.writeUInt32LE(entry.payload.byteLength, k * RECORD_HEADER_BYTES);
+      headers.writeUInt32LE(entry.payloadBytes, k * RECORD_HEADER_BYTES);
       headers.writeUInt32LE(entry.crc, k * RECORD_HEADER_BYTES + 4);
       chunks.push(headers.subarray(k * RECORD_HEADER_BYTES, (k + 1) * RECORD_HEADER_BYTES));
-      if (entry.payload.byteLength > 0) chunks.push(entry.payload);
+      for (const part of entry.payload) chunks.push(part);
       bytes += entry.bytes;
     }
     await writeAllAt(seg.fd!, chunks, seg.size);
@@ -1021,6 +1027,14 @@ const lengthScratch = Buffer.alloc(4);
 function recordCrc(payload: Uint8Array): number {
   lengthScratch.writeUInt32LE(payload.byteLength, 0);
   return crc32(payload, crc32(lengthScratch));
+}
+
+/** {@link recordCrc} of the concatenation of `parts` (`bytes` long in all). */
+function partsCrc(parts: readonly Uint8Array[], bytes: number): number {
+  lengthScratch.writeUInt32LE(bytes, 0);
+  let crc = crc32(lengthScratch);
+  for (const p of parts) crc = crc32(p, crc);
+  return crc;
 }
 
 function segmentName(index: number): string {
