@@ -23,6 +23,7 @@ import { heroNameProblem } from './heros/hero-server.js';
 import type { Bus } from './bus/bus.js';
 import { DeadLetterStore } from './dead-letter.js';
 import { replayDeadLetters } from './dead-letter-replay.js';
+import { setWriteThreads } from './storage/write-workers.js';
 import { ArchiverError, ConfigError } from './errors.js';
 import { parseJsonKeepingPythonNumbers } from './formats/json-input.js';
 import { createLogger, type Logger } from './log.js';
@@ -87,6 +88,7 @@ Options of run (BOSS's -u, -e, --realm, --name, --no-autostart and --log work as
   --state-dir <dir>        State folder (default $STATE_DIRECTORY or ./.heros-archiver)
   --dead-letter-dir <dir>  Dead-letter folder (default <state-dir>/dead-letter)
   --drain-timeout <ms>     Time to store queued events on stop (default 30000)
+  --write-threads <n>      Threads writing small archive files (default 2)
   --log-level <level>      fatal|error|warn|info|debug|trace (default info)
   --http <host:port|off>   HTTP endpoint for /metrics, /health, /ready (default 127.0.0.1:9464)
 `;
@@ -105,6 +107,7 @@ const RUN_OPTIONS = {
   'state-dir': { type: 'string' },
   'dead-letter-dir': { type: 'string' },
   'drain-timeout': { type: 'string' },
+  'write-threads': { type: 'string' },
   'log-level': { type: 'string' },
   http: { type: 'string' },
   bus: { type: 'string' },
@@ -422,6 +425,11 @@ async function runCommand(args: readonly string[], io: CliIO): Promise<number> {
   if (format !== 'json' && format !== 'pretty') throw new ArchiverError('ARCHIVER_USAGE', `--log-format must be json or pretty (got ${format})`);
   const drainTimeoutMs = values['drain-timeout'] === undefined ? 30_000 : Number(values['drain-timeout']);
   if (!Number.isFinite(drainTimeoutMs) || drainTimeoutMs < 0) throw new ArchiverError('ARCHIVER_USAGE', '--drain-timeout must be a number of milliseconds');
+  if (values['write-threads'] !== undefined) {
+    const threads = positiveInt(values['write-threads'], '--write-threads');
+    if (threads > 64) throw new ArchiverError('ARCHIVER_USAGE', `--write-threads must be at most 64 (got ${threads})`);
+    setWriteThreads(threads);
+  }
   const httpAddress = parseHttpOption(values.http);
   // Like BOSS: an exposed daemon needs a name; without --name it gets <hostname>_<random>.
   const name = values.name ?? (values.expose ? uniqueInstanceName() : undefined);

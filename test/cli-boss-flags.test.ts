@@ -138,6 +138,11 @@ describe('BOSS command-line flags', () => {
     const format = capture();
     expect(await main(['run', '--log-format', 'xml', '--bus', 'memory'], format)).toBe(EXIT.USAGE);
     expect(format.stderr).toContain('--log-format must be json or pretty');
+    for (const threads of ['0', 'two', '65']) {
+      const wt = capture();
+      expect(await main(['run', '--write-threads', threads, '--bus', 'memory'], wt)).toBe(EXIT.USAGE);
+      expect(wt.stderr).toContain('--write-threads must be');
+    }
   });
 
   it("runs an operator's BOSS command line: -u file:///… --realm lab --name … --no-autostart --log WARNING", async () => {

@@ -85,8 +85,15 @@ interface Slot {
   failed: Error | undefined;
 }
 
-/** Workers in the pool. Two keep both cores of a small machine busy with file system calls. */
-const POOL_SIZE = 2;
+/** Workers in the pool (`--write-threads`). Two keep both cores of a small machine busy with
+ *  file system calls, and one write that hangs (a stuck mount) does not stop all others. */
+let poolSize = 2;
+
+/** Sets how many threads write small files (the CLI's `--write-threads`); takes effect for new threads. */
+export function setWriteThreads(n: number): void {
+  if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`write threads must be a positive integer (got ${n})`);
+  poolSize = n;
+}
 const slots: Slot[] = [];
 let nextId = 1;
 let tmpCounter = 0;
@@ -130,7 +137,7 @@ function toError(e: NonNullable<WriteReply['error']>): Error {
 function pick(): Slot {
   let best: Slot | undefined;
   for (const s of slots) if (best === undefined || s.waiting.size < best.waiting.size) best = s;
-  if (best !== undefined && (best.waiting.size === 0 || slots.length >= POOL_SIZE)) return best;
+  if (best !== undefined && (best.waiting.size === 0 || slots.length >= poolSize)) return best;
   const slot = startSlot();
   slots.push(slot);
   return slot;

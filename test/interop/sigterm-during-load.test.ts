@@ -187,7 +187,11 @@ describe('SIGTERM while the daemon stores a load from a real HERO', () => {
     const both = spooled.filter((s) => onDisk.has(s));
     expect(both.length).toBeLessThanOrEqual(2 * 8 - 1);
     expect(before.seqs.length + spooled.length - both.length).toBe(received);
-    expect(drainLog).toMatchObject({ level: 'warn', inSpool: spooled.length, deadLettered: 0, drainTimeoutMs: 300 });
+    expect(drainLog).toMatchObject({ level: 'warn', deadLettered: 0, drainTimeoutMs: 300 });
+    // The log counts the events it left unstored; the spool also still holds those stored out
+    // of order above its ack watermark (they are among `both`).
+    expect(Number(drainLog!.inSpool)).toBeLessThanOrEqual(spooled.length);
+    expect(spooled.length - Number(drainLog!.inSpool)).toBeLessThanOrEqual(both.length);
     const receivedSeqs = [...new Set([...before.seqs, ...spooled])].sort((a, b) => a - b);
     expect(new Set(receivedSeqs).size).toBe(received);
     const publishedSet = new Set(published);
