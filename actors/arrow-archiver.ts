@@ -14,15 +14,16 @@
  * still only in memory. Batches therefore hold at most `concurrency` rows (the number of
  * store() calls in flight), so `concurrency` > 1 is what makes batches (default 1024).
  */
-import { readdir, readFile, stat, unlink } from 'node:fs/promises';
+import { open, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { tableFromIPC } from 'apache-arrow';
+import { RecordBatchReader, type Schema, tableFromIPC } from 'apache-arrow';
 import { arrowArchiveDir } from '../src/arrow-query.js';
 import { DataArchiver, type DataArchiverOptions, type Metadata, type StoreContext } from '../src/archiver.js';
 import { ConfigError, type ConfigProblem, UnrecoverableError } from '../src/errors.js';
 import {
   type ColumnConverter,
   columnConverter,
+  columnsOfFileSchema,
   type ColumnSpec,
   fileSchema,
   inferKind,
@@ -726,6 +727,44 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
     this.logger.warn({ file: streamPath, rows: res.rows, tornBytes: res.tornBytes }, 'finalised an Arrow stream left by a crash');
   }
 
+  /**
+   * Without a declared schema: the columns of the newest file under the archive folder (by
+   * modification time — when its last batch was written — then name) are the current columns,
+   * as if the archiver had never stopped. A file whose schema cannot be continued (a type that
+   * is no column kind, a metadata column missing) leaves the columns to the first event.
+   */
+  async #continueSchema(dir: string): Promise<void> {
+    const files: { file: string; mtime: bigint }[] = [];
+    for (const file of await listFiles(dir, '.arrow')) {
+      try {
+        files.push({ file, mtime: (await stat(file, { bigint: true })).mtimeNs });
+      } catch {
+        // Gone since it was listed.
+      }
+    }
+    // Newest first; within one timestamp tick, the later name (`x.2.arrow` after `x.1.arrow` after `x.arrow`).
+    files.sort((a, b) => (a.mtime !== b.mtime ? (a.mtime < b.mtime ? 1 : -1) : -compareNames(a.file, b.file)));
+    for (const { file } of files) {
+      let schema: Schema;
+      try {
+        schema = await readFileSchema(file);
+      } catch (err) {
+        this.logger.warn({ err, file }, 'cannot read the schema of the newest Arrow file; trying the one before it');
+        continue;
+      }
+      const found = columnsOfFileSchema(schema);
+      const missing = 'problem' in found ? undefined : this.#metadataColumns.find((c) => !found.columns.some((x) => x.name === c));
+      if ('problem' in found || missing !== undefined) {
+        const problem = 'problem' in found ? found.problem : `metadata column "${missing}" is not one of its columns`;
+        this.logger.warn({ file, problem }, 'the newest Arrow file has a schema the archiver cannot continue; the first event decides the columns');
+        return;
+      }
+      this.#columns = this.#withKey(orderColumns(found.columns.filter((c) => c.name !== KEY_COLUMN), this.#metadataColumns));
+      this.logger.info({ file, columns: this.#columns }, 'schema continued from the newest archived file');
+      return;
+    }
+  }
+
   #scanDirText(): string | undefined {
     return arrowArchiveDir(this.options);
   }
@@ -745,6 +784,7 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
     }
     const streams = await listFiles(dir, '.arrows');
     for (const s of streams) await this.#finalizeLeftover(s);
+    if (!this.#declared) await this.#continueSchema(dir);
     if (this.options.unique_key === undefined && this.options.time_key === undefined) return;
     const timeKey = this.options.time_key;
     let files = 0;
@@ -813,6 +853,30 @@ async function fileExists(p: string): Promise<boolean> {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** Orders file names as they are written: by name, `<base>.<n>.arrow` after `<base>.arrow` by n. */
+function compareNames(a: string, b: string): number {
+  const split = (p: string): [string, number] => {
+    const m = /^(.*?)(?:\.(\d+))?\.arrow$/.exec(p);
+    return m === null ? [p, 0] : [m[1]!, m[2] === undefined ? 0 : Number(m[2])];
+  };
+  const [baseA, nA] = split(a);
+  const [baseB, nB] = split(b);
+  if (baseA !== baseB) return baseA < baseB ? -1 : 1;
+  return nA - nB;
+}
+
+/** The schema of an Arrow IPC file, from its footer (no batch is read). */
+async function readFileSchema(file: string): Promise<Schema> {
+  const handle = await open(file, 'r');
+  try {
+    const reader = await RecordBatchReader.from(handle);
+    await reader.open();
+    return reader.schema;
+  } finally {
+    await handle.close();
   }
 }
 

@@ -5,12 +5,18 @@
  *   files (.arrow, and .arrows still being written) ─► batches ─► runs of matching rows
  *        (sorted by name)                                        (batch.slice, no copy)
  *                                                          ─► formatQuery: json | csv | arrow
+ *
+ * A finished `.arrow` file whose footer carries statistics (written when its stream was
+ * finalised, see arrow-stream-file.ts) is skipped without reading its batches when its time
+ * range or its sources exclude the query; files without them (older files, streams still
+ * being written) are read as before. The statistics are part of the file they describe, so
+ * they cannot go stale; skipping gives exactly the rows reading would.
  */
 import { open, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type RecordBatch, RecordBatchReader, RecordBatchStreamWriter, type Schema } from 'apache-arrow';
+import { RecordBatch, RecordBatchReader, RecordBatchStreamWriter, Schema } from 'apache-arrow';
 import { RECEIVED_AT_COLUMN, SOURCE_COLUMN } from './formats/arrow-table.js';
-import { readCompleteBatches } from './storage/arrow-stream-file.js';
+import { readCompleteBatches, STATS_PREFIX, STATS_VERSION } from './storage/arrow-stream-file.js';
 
 /** What to read. */
 export interface ArrowQuery {
@@ -28,6 +34,16 @@ export interface ArrowQuery {
   readonly timeColumn?: string;
   /** Also read `.arrows` files being written (up to their last complete batch). @default true */
   readonly includeStreams?: boolean;
+  /** Filled in while the query runs: how many files were read and skipped. */
+  readonly counters?: ArrowQueryCounters;
+}
+
+/** What a query did with the files it looked at (see {@link ArrowQuery.counters}). */
+export interface ArrowQueryCounters {
+  /** Files whose batches were read. */
+  filesRead: number;
+  /** Files skipped after reading only their footer: their statistics (or schema) exclude the query. */
+  filesSkipped: number;
 }
 
 /**
@@ -67,7 +83,15 @@ async function listArrowFiles(dir: string, includeStreams: boolean): Promise<str
   return files.filter((f) => !(f.endsWith('.arrows') && finished.has(f.slice(0, -1)))).sort();
 }
 
-async function* fileBatches(file: string): AsyncGenerator<RecordBatch> {
+/** The bounds and source a file must be able to match to be read. */
+interface FileFilter {
+  readonly source: string | undefined;
+  readonly start: number | undefined;
+  readonly end: number | undefined;
+  readonly timeColumn: string;
+}
+
+async function* fileBatches(file: string, filter: FileFilter, counters: ArrowQueryCounters): AsyncGenerator<RecordBatch> {
   if (file.endsWith('.arrows')) {
     // Being written: read what is complete; the tail may be a batch in progress.
     let bytes: Uint8Array;
@@ -76,19 +100,76 @@ async function* fileBatches(file: string): AsyncGenerator<RecordBatch> {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       // Finished since it was listed: its rows are in `x.arrow` now.
-      yield* fileBatches(file.slice(0, -1));
+      yield* fileBatches(file.slice(0, -1), filter, counters);
       return;
     }
+    counters.filesRead++;
     yield* readCompleteBatches(bytes).batches;
     return;
   }
   const handle = await open(file, 'r');
   try {
     const reader = await RecordBatchReader.from(handle);
-    for await (const batch of reader) yield batch;
+    // A file reader reads the footer (schema, statistics, batch offsets) here, no batch yet.
+    await reader.open();
+    const footerBatches = (reader as { numRecordBatches?: number }).numRecordBatches;
+    if (!mayMatch(reader.schema, footerBatches, filter)) {
+      counters.filesSkipped++;
+      return;
+    }
+    counters.filesRead++;
+    const bare = withoutStats(reader.schema);
+    for await (const batch of reader) yield bare === undefined ? batch : new RecordBatch(bare, batch.data);
   } finally {
     await handle.close();
   }
+}
+
+/** The schema without the statistics (they describe the whole file, not a query's batches); undefined when it has none. */
+function withoutStats(schema: Schema): Schema | undefined {
+  const keys = [...schema.metadata.keys()];
+  if (!keys.some((k) => k.startsWith(STATS_PREFIX))) return undefined;
+  return new Schema(schema.fields, new Map([...schema.metadata].filter(([k]) => !k.startsWith(STATS_PREFIX))), schema.dictionaries);
+}
+
+/**
+ * Whether a file of this schema (from its footer) may hold a matching row; false only when
+ * reading it would give none. A row matches when its source is the one asked for and
+ * `Number(time)` is in [start, end) — a null time is `Number(null)`, 0, so a file with null
+ * times may match when 0 is in the range.
+ */
+function mayMatch(schema: Schema, footerBatches: number | undefined, f: FileFilter): boolean {
+  const bounded = f.start !== undefined || f.end !== undefined;
+  // Every batch of the file has its schema: without the time column no row matches.
+  if (bounded && !schema.fields.some((x) => x.name === f.timeColumn)) return false;
+  const m = schema.metadata;
+  if (m.get(`${STATS_PREFIX}stats`) !== STATS_VERSION) return true;
+  // Statistics copied into a file rewritten with other batches describe other rows.
+  if (footerBatches === undefined || m.get(`${STATS_PREFIX}batches`) !== String(footerBatches)) return true;
+  if (f.source !== undefined) {
+    const text = m.get(`${STATS_PREFIX}sources`);
+    if (text !== undefined) {
+      let sources: unknown;
+      try {
+        sources = JSON.parse(text);
+      } catch {
+        sources = undefined;
+      }
+      if (Array.isArray(sources) && !sources.includes(f.source)) return false;
+    }
+  }
+  if (!bounded) return true;
+  const nullsText = m.get(`${STATS_PREFIX}${f.timeColumn}.nulls`);
+  if (nullsText === undefined) return true; // no statistics of this column
+  const inRange = (t: number): boolean => (f.start === undefined || t >= f.start) && (f.end === undefined || t < f.end);
+  if (Number(nullsText) !== 0 && inRange(0)) return true;
+  const minText = m.get(`${STATS_PREFIX}${f.timeColumn}.min`);
+  const maxText = m.get(`${STATS_PREFIX}${f.timeColumn}.max`);
+  if (minText === undefined || maxText === undefined) return false; // only nulls (0 is out of range) and NaNs (never in range)
+  const min = Number(minText);
+  const max = Number(maxText);
+  if (Number.isNaN(min) || Number.isNaN(max)) return true;
+  return !((f.start !== undefined && max < f.start) || (f.end !== undefined && min >= f.end));
 }
 
 /**
@@ -101,8 +182,10 @@ export async function* queryArrow(q: ArrowQuery): AsyncGenerator<RecordBatch> {
   const start = toMs(q.start);
   const end = toMs(q.end);
   const timeColumn = q.timeColumn ?? RECEIVED_AT_COLUMN;
+  const counters = q.counters ?? { filesRead: 0, filesSkipped: 0 };
+  const filter: FileFilter = { source: q.source, start, end, timeColumn };
   for (const file of files) {
-    for await (const batch of fileBatches(file)) {
+    for await (const batch of fileBatches(file, filter, counters)) {
       const sources = batch.getChild(SOURCE_COLUMN);
       const times = start === undefined && end === undefined ? null : batch.getChild(timeColumn);
       if (times === null && (start !== undefined || end !== undefined)) continue; // no such column in this file

@@ -334,6 +334,59 @@ export function arrowType(kind: string): DataType {
   return elementType(base as ElementKind);
 }
 
+/**
+ * The kind of an Arrow type (the inverse of {@link arrowType}), or undefined when the type is
+ * not one ArrowArchiver writes (e.g. float16, large strings, nested lists).
+ */
+export function kindOfArrowType(type: DataType): string | undefined {
+  switch (type.typeId) {
+    case Type.Null:
+      return 'null';
+    case Type.Bool:
+      return 'bool';
+    case Type.Utf8:
+      return 'utf8';
+    case Type.Binary:
+      return 'binary';
+    case Type.Int: {
+      const t = type as Int32;
+      return `${t.isSigned ? 'int' : 'uint'}${t.bitWidth}`;
+    }
+    case Type.Float: {
+      const p = (type as Float64).precision;
+      return p === Precision.DOUBLE ? 'float64' : p === Precision.SINGLE ? 'float32' : undefined;
+    }
+    case Type.FixedSizeList: {
+      const t = type as FixedSizeList;
+      const el = kindOfArrowType(t.children[0]!.type);
+      return el !== undefined && (ELEMENT_KINDS as readonly string[]).includes(el) && t.listSize > 0 ? `${el}[${t.listSize}]` : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The data columns of a file written with {@link fileSchema} (everything after `source` and
+ * `received_at`, `_key` included), or a reason why the schema is not one.
+ */
+export function columnsOfFileSchema(schema: Schema): { columns: ColumnSpec[] } | { problem: string } {
+  const f = schema.fields;
+  if (f[0]?.name !== SOURCE_COLUMN || f[0].type.typeId !== Type.Utf8 || f[1]?.name !== RECEIVED_AT_COLUMN || f[1].type.typeId !== Type.Timestamp) {
+    return { problem: `does not start with the ${SOURCE_COLUMN} and ${RECEIVED_AT_COLUMN} columns` };
+  }
+  const columns: ColumnSpec[] = [];
+  const seen = new Set<string>();
+  for (const field of f.slice(2)) {
+    const kind = kindOfArrowType(field.type);
+    if (kind === undefined) return { problem: `column "${field.name}" has the type ${String(field.type)}, which is no column kind` };
+    if (field.name === SOURCE_COLUMN || field.name === RECEIVED_AT_COLUMN || seen.has(field.name)) return { problem: `column "${field.name}" appears twice` };
+    seen.add(field.name);
+    columns.push({ name: field.name, kind });
+  }
+  return { columns };
+}
+
 /** The file schema: `source`, `received_at` (ms, UTC), then the data columns. */
 export function fileSchema(columns: readonly ColumnSpec[]): Schema {
   return new Schema([

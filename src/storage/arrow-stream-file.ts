@@ -10,10 +10,26 @@
  * A `.arrows` file found at start is what a crash left: {@link finalizeStreamFile} keeps its
  * complete batches and writes the `.arrow` file. If the `.arrow` file already exists the crash
  * came between the rename and the removal, and the stream is only removed.
+ *
+ * The `.arrow` file carries statistics of its rows in its schema's custom metadata (read from
+ * the footer alone, so a query skips a file that cannot match without reading its batches):
+ *
+ *   heros_archiver.stats      "1" (the version of what follows)
+ *   heros_archiver.batches    record batches in the file (stats of a file rewritten by
+ *                             another tool with this metadata copied are not trusted)
+ *   heros_archiver.rows       rows in the file
+ *   heros_archiver.sources    JSON list of the distinct `source` values (left out beyond 1000)
+ *   heros_archiver.<column>.min / .max / .nulls
+ *                             for every number and timestamp column (`received_at` too): the
+ *                             least and greatest non-null, non-NaN value (as JS number text;
+ *                             left out when there is none) and how many values are null
+ *
+ * Its modification time is set to the stream's, i.e. when its last batch was written, not when
+ * it was finalised: ArrowArchiver takes the schema of the newest file at start.
  */
-import { type FileHandle, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readFile, stat, unlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
-import { type RecordBatch, RecordBatchStreamReader, RecordBatchStreamWriter, type Schema, Table, tableToIPC } from 'apache-arrow';
+import { type Data, Precision, RecordBatch, RecordBatchStreamReader, RecordBatchStreamWriter, Schema, Table, tableToIPC, TimeUnit, type Timestamp, Type } from 'apache-arrow';
 import { writeFileAtomic } from './atomic-file.js';
 
 /** Whether appended batches are forced to the device before an append resolves. */
@@ -135,6 +151,7 @@ export async function finalizeStreamFile(streamPath: string, opts: { fsync?: Arr
     await unlink(streamPath).catch(ignoreEnoent);
     return { file: finalPath, rows: 0, tornBytes: 0 };
   }
+  const streamStat = await stat(streamPath, { bigint: true });
   const bytes = await readFile(streamPath);
   const { batches, schema, goodBytes } = readCompleteBatches(bytes);
   const rows = batches.reduce((n, b) => n + b.numRows, 0);
@@ -142,8 +159,11 @@ export async function finalizeStreamFile(streamPath: string, opts: { fsync?: Arr
     await unlink(streamPath).catch(ignoreEnoent);
     return { file: undefined, rows: 0, tornBytes: bytes.byteLength - goodBytes };
   }
-  const ipc = tableToIPC(new Table(schema, batches), 'file');
+  const withStats = new Schema(schema.fields, new Map([...schema.metadata].filter(([k]) => !k.startsWith(STATS_PREFIX)).concat([...fileStats(batches)])), schema.dictionaries);
+  const ipc = tableToIPC(new Table(withStats, batches.map((b) => new RecordBatch(withStats, b.data))), 'file');
   await writeFileAtomic(finalPath, [ipc], opts.fsync === 'none' ? 'none' : 'file');
+  // When its rows were written (a finalisation at stop or at the next start comes later).
+  await utimes(finalPath, Number(streamStat.atimeNs) / 1e9, Number(streamStat.mtimeNs) / 1e9).catch(() => undefined);
   await unlink(streamPath).catch(ignoreEnoent);
   return { file: finalPath, rows, tornBytes: bytes.byteLength - goodBytes };
 }
@@ -187,4 +207,94 @@ async function exists(p: string): Promise<boolean> {
 
 function ignoreEnoent(err: unknown): void {
   if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+}
+
+/** The prefix of the statistics keys in an `.arrow` file's schema metadata. */
+export const STATS_PREFIX = 'heros_archiver.';
+/** The version of the statistics {@link fileStats} writes. */
+export const STATS_VERSION = '1';
+/** Beyond this many distinct sources a file's source list is left out. */
+const MAX_SOURCES = 1000;
+
+/**
+ * Statistics of the rows of `batches` as schema metadata entries (see the top of this file).
+ * The column of the batches' schema named `source` gives the source list; every Int, Float
+ * (32, 64) and Timestamp (ms) column gives min, max and nulls.
+ */
+export function fileStats(batches: readonly RecordBatch[]): Map<string, string> {
+  const out = new Map<string, string>([
+    [`${STATS_PREFIX}stats`, STATS_VERSION],
+    [`${STATS_PREFIX}batches`, String(batches.length)],
+    [`${STATS_PREFIX}rows`, String(batches.reduce((n, b) => n + b.numRows, 0))],
+  ]);
+  const fields = batches[0]?.schema.fields ?? [];
+  fields.forEach((field, j) => {
+    const chunks = batches.map((b) => b.data.children[j]!);
+    if (field.name === 'source' && field.type.typeId === Type.Utf8) {
+      const sources = distinctStrings(chunks);
+      if (sources !== undefined) out.set(`${STATS_PREFIX}sources`, JSON.stringify([...sources].sort()));
+      return;
+    }
+    const range = numberRange(field.type, chunks);
+    if (range === undefined) return;
+    if (range.min !== undefined) {
+      out.set(`${STATS_PREFIX}${field.name}.min`, String(Number(range.min)));
+      out.set(`${STATS_PREFIX}${field.name}.max`, String(Number(range.max)));
+    }
+    out.set(`${STATS_PREFIX}${field.name}.nulls`, String(range.nulls));
+  });
+  return out;
+}
+
+function isValid(d: Data, i: number): boolean {
+  const bitmap = d.nullBitmap;
+  if (d.nullCount === 0 || bitmap === undefined || bitmap.byteLength === 0) return true;
+  const k = d.offset + i;
+  return (bitmap[k >> 3]! & (1 << (k & 7))) !== 0;
+}
+
+/** The distinct strings of Utf8 chunks (decoding a value only when it differs from the one before), undefined beyond {@link MAX_SOURCES}. */
+function distinctStrings(chunks: readonly Data[]): Set<string> | undefined {
+  const out = new Set<string>();
+  const decoder = new TextDecoder();
+  for (const d of chunks) {
+    const offsets = d.valueOffsets as Int32Array;
+    const bytes = d.values as Uint8Array;
+    let prev: Uint8Array | undefined;
+    for (let i = 0; i < d.length; i++) {
+      if (!isValid(d, i)) continue;
+      const v = bytes.subarray(offsets[i]!, offsets[i + 1]!); // sliced data: offsets and values start at the slice
+      if (prev !== undefined && Buffer.compare(prev, v) === 0) continue;
+      prev = v;
+      out.add(decoder.decode(v));
+      if (out.size > MAX_SOURCES) return undefined;
+    }
+  }
+  return out;
+}
+
+/** Least and greatest non-null, non-NaN value of number chunks; undefined for other types. */
+function numberRange(type: RecordBatch['schema']['fields'][number]['type'], chunks: readonly Data[]): { min: number | bigint | undefined; max: number | bigint | undefined; nulls: number } | undefined {
+  const ok =
+    type.typeId === Type.Int ||
+    (type.typeId === Type.Float && (type as { precision: Precision }).precision !== Precision.HALF) ||
+    (type.typeId === Type.Timestamp && (type as Timestamp).unit === TimeUnit.MILLISECOND);
+  if (!ok) return undefined;
+  let min: number | bigint | undefined;
+  let max: number | bigint | undefined;
+  let nulls = 0;
+  for (const d of chunks) {
+    const values = d.values as ArrayLike<number | bigint>;
+    for (let i = 0; i < d.length; i++) {
+      if (!isValid(d, i)) {
+        nulls++;
+        continue;
+      }
+      const v = values[i]!; // sliced data: values start at the slice, the bitmap does not
+      if (v !== v) continue; // NaN
+      if (min === undefined || v < min) min = v;
+      if (max === undefined || v > max) max = v;
+    }
+  }
+  return { min, max, nulls };
 }
