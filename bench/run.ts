@@ -484,6 +484,7 @@ interface DaemonMetrics {
   externalMiB: number;
   storeS: number;
   stores: number;
+  pausedS: number;
 }
 
 async function scrape(http: string | undefined): Promise<DaemonMetrics | undefined> {
@@ -504,6 +505,7 @@ async function scrape(http: string | undefined): Promise<DaemonMetrics | undefin
       gcMajorS: sum(/^nodejs_gc_duration_seconds_sum\{kind="major"\} (\S+)$/gm),
       storeS: sum(/^heros_archiver_store_duration_seconds_sum(?:\{[^}]*\})? (\S+)$/gm),
       stores: sum(/^heros_archiver_store_duration_seconds_count(?:\{[^}]*\})? (\S+)$/gm),
+      pausedS: sum(/^heros_archiver_receive_paused_seconds_total (\S+)$/gm),
     };
   } catch {
     return undefined;
@@ -513,7 +515,7 @@ async function scrape(http: string | undefined): Promise<DaemonMetrics | undefin
 function internals(before: DaemonMetrics | undefined, after: DaemonMetrics | undefined, wallS: number): string {
   if (!before || !after) return '';
   const stores = after.stores - before.stores;
-  return `event-loop lag p99 ${after.lagP99Ms.toFixed(1)} ms, max ${after.lagMaxMs.toFixed(1)} ms; GC ${(after.gcS - before.gcS).toFixed(2)} s (major ${(after.gcMajorS - before.gcMajorS).toFixed(2)} s) in ${wallS.toFixed(1)} s; at the end: JS heap used ${after.heapMiB.toFixed(0)} MiB, external (ArrayBuffers) ${after.externalMiB.toFixed(0)} MiB${stores > 0 ? `; mean store ${(((after.storeS - before.storeS) / stores) * 1e3).toFixed(2)} ms over ${stores} stores` : ''}`;
+  return `event-loop lag p99 ${after.lagP99Ms.toFixed(1)} ms, max ${after.lagMaxMs.toFixed(1)} ms; GC ${(after.gcS - before.gcS).toFixed(2)} s (major ${(after.gcMajorS - before.gcMajorS).toFixed(2)} s) in ${wallS.toFixed(1)} s; at the end: JS heap used ${after.heapMiB.toFixed(0)} MiB, external (ArrayBuffers) ${after.externalMiB.toFixed(0)} MiB${stores > 0 ? `; mean store ${(((after.storeS - before.storeS) / stores) * 1e3).toFixed(2)} ms over ${stores} stores` : ''}${after.pausedS > before.pausedS ? `; receiving paused for backpressure ${(after.pausedS - before.pausedS).toFixed(2)} s` : ''}`;
 }
 
 /** Waits until `progress()` reaches `target` or stops changing for IDLE_MS (and `busy` is false). */

@@ -209,6 +209,17 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
     return { ...this.#stats, pending: this.#pending.size + this.#spooledWaiting, spooled: this.#spooledWaiting, spoolBytes: spool?.bytes ?? 0 };
   }
 
+  /**
+   * How far the actor is behind in writing to its spool: bytes appended and not yet written,
+   * per `memory_budget_bytes`. Those bytes wait in memory, beyond the budget; at 1 and above
+   * the supervisor stops reading from the bus until it is back under 0.5 (see README,
+   * "Nothing lost").
+   */
+  receivePressure(): number {
+    const unwritten = this.#spool?.unwrittenBytes ?? 0;
+    return unwritten / (this.options.memory_budget_bytes ?? 64 * 1024 * 1024);
+  }
+
   /** Resolves once nothing is pending (in memory, storing, waiting to retry, or spooled). */
   async idle(): Promise<void> {
     while (this.#pending.size > 0 || this.#spooledWaiting > 0) {

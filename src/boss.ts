@@ -197,6 +197,12 @@ export class Boss {
   #autostart = true;
   /** The reload under way: reloads run one at a time, and stop() waits for it. */
   #reloading: Promise<unknown> = Promise.resolve();
+  /** Backpressure: the bus is paused while an actor's spool is a budget behind (see #watchPressure). */
+  #pressureTimer: NodeJS.Timeout | undefined;
+  #pausedSince: number | undefined;
+  #pausedMs = 0;
+  #pauses = 0;
+  #lastPauseLog = -Infinity;
 
   constructor(options: BossOptions) {
     this.#metrics = options.metrics;
@@ -229,6 +235,10 @@ export class Boss {
    */
   async start(prepared: readonly PreparedActor[], options: StartOptions = {}): Promise<number> {
     this.#autostart = options.autostart ?? true;
+    if (this.#options.bus.setReceivePaused !== undefined && this.#pressureTimer === undefined) {
+      this.#pressureTimer = setInterval(() => this.#watchPressure(), PRESSURE_CHECK_MS);
+      this.#pressureTimer.unref();
+    }
     for (const p of prepared) {
       const slot = newSlot(p);
       this.#slots.push(slot);
@@ -421,6 +431,54 @@ export class Boss {
       }
     }
     for (const slot of [...this.#slots].reverse()) await this.#stopSlot(slot, 'stop');
+    clearInterval(this.#pressureTimer);
+    this.#pressureTimer = undefined;
+    this.#watchPressure();
+  }
+
+  /**
+   * Bounded memory under bursts. Beyond its memory budget an actor spills events to its disk
+   * spool, but what the spool has not written yet waits in memory: when the disk takes events
+   * slower than they arrive, that grows without bound. So while any actor has more than its
+   * `memory_budget_bytes` appended and not yet written, the bus stops reading from the network
+   * (the events wait in the bridge); it reads again once every actor is under half of it.
+   */
+  #watchPressure(): void {
+    let worst = 0;
+    let who: string | undefined;
+    for (const slot of this.#slots) {
+      const p = pressureOf(slot.actor);
+      if (p > worst) {
+        worst = p;
+        who = slot.prepared.entry.id;
+      }
+    }
+    const now = Date.now();
+    if (this.#pausedSince === undefined && worst >= 1) {
+      this.#pausedSince = now;
+      this.#pauses++;
+      this.#options.bus.setReceivePaused?.(true);
+      // Under a long overload pauses come and go every few ms: one line per 10 s says it all.
+      if (now - this.#lastPauseLog >= PAUSE_LOG_INTERVAL_MS) {
+        this.#lastPauseLog = now;
+        this.#options.logger.warn(
+          { actor: who, pressure: Number(worst.toFixed(2)), pauses: this.#pauses, pausedSeconds: Number((this.#pausedMs / 1000).toFixed(3)) },
+          'receiving paused: the spool of this actor is a memory budget behind (the disk is slower than the events arrive); events wait in the bridge meanwhile',
+        );
+      }
+    } else if (this.#pausedSince !== undefined && (worst <= 0.5 || this.#stopping)) {
+      const ms = now - this.#pausedSince;
+      this.#pausedMs += ms;
+      this.#pausedSince = undefined;
+      this.#options.bus.setReceivePaused?.(false);
+      this.#options.logger.debug({ pausedMs: ms }, 'receiving resumed');
+    }
+  }
+
+  /** Backpressure so far: whether receiving is paused now, how often and how long it was. */
+  receiveStatus(): { paused: boolean; pauses: number; pausedSeconds: number } {
+    const current = this.#pausedSince === undefined ? 0 : Date.now() - this.#pausedSince;
+    return { paused: this.#pausedSince !== undefined, pauses: this.#pauses, pausedSeconds: (this.#pausedMs + current) / 1000 };
   }
 
   /** State and counters of every actor. */
@@ -482,6 +540,17 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Pr
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** How often the actors' spool backlog is looked at (see Boss#watchPressure). */
+const PRESSURE_CHECK_MS = 10;
+const PAUSE_LOG_INTERVAL_MS = 10_000;
+
+function pressureOf(actor: EventObserver | undefined): number {
+  const f = (actor as { receivePressure?: unknown } | undefined)?.receivePressure;
+  if (typeof f !== 'function') return 0;
+  const p: unknown = f.call(actor);
+  return typeof p === 'number' && Number.isFinite(p) ? p : 0;
 }
 
 // Duck-typed: an archiver class from another copy of this package is not `instanceof` ours.

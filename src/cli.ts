@@ -546,7 +546,7 @@ async function runCommand(args: readonly string[], io: CliIO): Promise<number> {
   let metrics: ReturnType<typeof createMetrics> | undefined;
   try {
     if (httpAddress) {
-      metrics = createMetrics({ actors: () => boss?.status() ?? [], bus: () => busMonitor?.status() });
+      metrics = createMetrics({ actors: () => boss?.status() ?? [], bus: () => busMonitor?.status(), receive: () => boss?.receiveStatus() });
       const http = await startHttpServer({ ...httpAddress, metrics, readiness, logger, arrowQuery: (id) => {
           try {
             return arrowActorDir(currentPrepared, id, values.root, 'the running manifests');

@@ -19,6 +19,8 @@ export interface MetricsOptions {
   actors: () => readonly ActorStatus[];
   /** The bus, as `BusMonitor.status()` returns it; `undefined` before it is open. */
   bus?: () => BusStatus | undefined;
+  /** Backpressure, as `Boss.receiveStatus()` returns it; `undefined` before the Boss exists. */
+  receive?: () => { paused: boolean; pausedSeconds: number } | undefined;
   /** Also export prom-client's process and Node.js metrics (`process_*`, `nodejs_*`). @default true */
   defaultMetrics?: boolean;
 }
@@ -172,6 +174,24 @@ export class ArchiverMetrics {
       collect() {
         this.reset();
         this.inc(snapshot().bus?.reconnects ?? 0);
+      },
+    });
+    const receive = options.receive ?? (() => undefined);
+    new Gauge({
+      name: 'heros_archiver_receive_paused',
+      help: 'Whether reading from the bus is paused because an actor\'s disk spool is a memory budget behind.',
+      registers: [registry],
+      collect() {
+        this.set(receive()?.paused ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: 'heros_archiver_receive_paused_seconds_total',
+      help: 'Seconds reading from the bus was paused for backpressure (events waited in the bridge meanwhile).',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(receive()?.pausedSeconds ?? 0);
       },
     });
     new Counter({

@@ -40,7 +40,8 @@ describe('GET /metrics', () => {
       { baseDir: t.dir },
     );
     const monitor = new BusMonitor(bus);
-    const metrics = createMetrics({ actors: () => boss.status(), bus: () => monitor.status() });
+    let receive = { paused: false, pausedSeconds: 0 };
+    const metrics = createMetrics({ actors: () => boss.status(), bus: () => monitor.status(), receive: () => receive });
     let server: HttpServer | undefined;
     cleanup = async () => {
       await server?.close();
@@ -98,6 +99,8 @@ describe('GET /metrics', () => {
     expect(sample(text, 'heros_archiver_bus_connected')).toBe(1);
     expect(sample(text, 'heros_archiver_bus_reconnects_total')).toBe(1);
     expect(sample(text, 'heros_archiver_bus_gap_seconds_total')).toBe(1.5);
+    expect(sample(text, 'heros_archiver_receive_paused')).toBe(0);
+    expect(sample(text, 'heros_archiver_receive_paused_seconds_total')).toBe(0);
 
     expect(typeOf(text, 'heros_archiver_events_stored_total')).toBe('counter');
     expect(typeOf(text, 'heros_archiver_events_pending')).toBe('gauge');
@@ -115,6 +118,10 @@ describe('GET /metrics', () => {
     const again = await (await fetch(`${server.url}/metrics`)).text();
     expect(sample(again, 'heros_archiver_events_stored_total', r)).toBe(4);
     expect(sample(again, 'heros_archiver_bus_connected')).toBe(0);
+    receive = { paused: true, pausedSeconds: 2.25 };
+    const paused = await (await fetch(`${server.url}/metrics`)).text();
+    expect(sample(paused, 'heros_archiver_receive_paused')).toBe(1);
+    expect(sample(paused, 'heros_archiver_receive_paused_seconds_total')).toBe(2.25);
 
     await boss.stop();
     const stopped = await (await fetch(`${server.url}/metrics`)).text();

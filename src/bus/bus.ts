@@ -94,6 +94,11 @@ export interface Bus {
   declareLivelinessToken(key: string): Promise<Declaration>;
   /** Registers a listener for state changes; returns a function that removes it. */
   onEvent(listener: (event: BusEvent) => void): () => void;
+  /**
+   * Stops (true) or resumes (false) taking samples in, for backpressure: while paused, samples
+   * wait outside this process (in the network or the bridge). Optional; idempotent.
+   */
+  setReceivePaused?(paused: boolean): void;
   /** Releases every resource; idempotent. */
   close(): Promise<void>;
 }

@@ -16,6 +16,7 @@ export class MemoryBus implements Bus {
   readonly #queryables = new Set<{ keyExpr: string; handler: QueryHandler }>();
   readonly #tokens = new Map<object, string>();
   #closed = false;
+  #held: (() => void)[] | undefined;
 
   async subscribe(keyExpr: string, handler: SampleHandler): Promise<Subscription> {
     const entry = { keyExpr, handler };
@@ -33,9 +34,27 @@ export class MemoryBus implements Bus {
     const receivedAt = Date.now();
     for (const sub of this.#subs) {
       if (keyExprMatches(sub.keyExpr, key)) {
-        queueMicrotask(() => sub.handler({ key, payload, receivedAt }));
+        const deliver = (): void => sub.handler({ key, payload, receivedAt });
+        if (this.#held !== undefined) this.#held.push(deliver);
+        else queueMicrotask(deliver);
       }
     }
+  }
+
+  /** While paused, samples are held (in order) and delivered on resume, as a network would. */
+  setReceivePaused(paused: boolean): void {
+    if (paused) {
+      this.#held ??= [];
+      return;
+    }
+    const held = this.#held;
+    this.#held = undefined;
+    for (const deliver of held ?? []) queueMicrotask(deliver);
+  }
+
+  /** Whether receiving is paused. */
+  get receivePaused(): boolean {
+    return this.#held !== undefined;
   }
 
   async declareQueryable(keyExpr: string, handler: QueryHandler): Promise<Declaration> {

@@ -29,13 +29,15 @@
  *   is routed into the logger while a session opens, which is when zenoh-ts prints.
  *
  * Size limits on the way (measured with bridge 1.10.1, Node 24):
- * - bridge → Node: the bridge writes messages of any size; Node's WebSocket refuses messages
- *   above its `maxPayloadSize` (128 MiB by default) by dropping the connection. The bus raises
- *   that to {@link ZenohBusOptions.maxMessageBytes}.
+ * - bridge → Node: the bridge writes messages of any size; a WebSocket client refuses messages
+ *   above its limit by dropping the connection (Node's built-in one at 128 MiB). The bus gives
+ *   zenoh-ts a WebSocket from the `ws` package with the limit {@link ZenohBusOptions.maxMessageBytes};
+ *   unlike Node's built-in one it can stop reading (backpressure, {@link ZenohBus.setReceivePaused}).
  * - Node → bridge: the bridge refuses WebSocket frames above 16 MiB (tungstenite's default,
  *   not configurable in the bridge) by dropping the connection: `put` rejects such payloads.
  */
 import { format } from 'node:util';
+import { WebSocket as WsWebSocket } from 'ws';
 import { Config, Encoding, KeyExpr, SampleKind, Session, type Query as ZenohQuery, type Sample as ZenohSample, type Subscriber as ZenohSubscriber } from '@eclipse-zenoh/zenoh-ts';
 import { backoffDelay, type BackoffOptions } from '../backoff.js';
 import { ArchiverError, describeCause } from '../errors.js';
@@ -126,7 +128,9 @@ export class ZenohBus implements Bus {
 
   #state: ZenohBusState = 'idle';
   #session: Session | undefined;
-  #ws: WebSocket | undefined;
+  #ws: WsWebSocket | undefined;
+  /** Receiving is paused for backpressure (see {@link ZenohBus.setReceivePaused}). */
+  #paused = false;
   /** Bumped whenever a session is dropped or opened; callbacks of older sessions go quiet. */
   #generation = 0;
   readonly #subs = new Set<SubEntry>();
@@ -141,7 +145,6 @@ export class ZenohBus implements Bus {
   #lostAt = 0;
   #lostCloseCode: number | undefined;
   #reconnects = 0;
-  #dispatcher: unknown;
 
   constructor(options: ZenohBusOptions) {
     this.#url = options.url;
@@ -456,10 +459,14 @@ export class ZenohBus implements Bus {
     this.#session = session;
     this.#ws = ws;
     this.#state = 'connected';
+    if (this.#paused) ws?.pause();
     if (ws) {
       // zenoh-ts's own handlers only print to the console; ours notice the loss at once.
       ws.onerror = null;
       ws.onclose = null;
+      // `ws` emits 'error' (a message above the limit, a broken frame) before it closes: without
+      // a listener that would be an uncaught exception. The close that follows is what counts.
+      ws.on('error', (err) => this.#logger.debug({ url: this.#url, err: describeCause(err) }, 'WebSocket error'));
       ws.addEventListener('close', (ev) => this.#linkLost(generation, `the WebSocket to the bridge closed (code ${ev.code})`, ev.code));
     }
     void this.#heartbeat(session, generation);
@@ -467,12 +474,12 @@ export class ZenohBus implements Bus {
 
   async #openSession(): Promise<Session> {
     const restoreConsole = redirectConsole(this.#logger);
-    const sized = this.#sizedWebSocket();
+    const sized = this.#socketClass();
     let pending: Promise<Session>;
     const original = globalThis.WebSocket;
     // zenoh-ts creates its socket with the global constructor, synchronously inside open():
     // swapping the global for that moment gives it our message limit, and nothing else sees it.
-    if (sized) globalThis.WebSocket = sized;
+    globalThis.WebSocket = sized as unknown as typeof WebSocket;
     try {
       pending = Session.open(new Config(this.#url, this.#requestTimeoutMs));
     } finally {
@@ -480,8 +487,8 @@ export class ZenohBus implements Bus {
     }
     try {
       const session = await withTimeout(pending, this.#connectTimeoutMs, `opening a session on ${this.#url}`);
-      if (sized && !(linkSocket(session) instanceof sized)) {
-        // zenoh-ts retried with a socket of its own (default 128 MiB limit): try again.
+      if (!(linkSocket(session) instanceof sized)) {
+        // zenoh-ts retried with a socket of its own (Node's, without our limit): try again.
         void closeSessionQuietly(session, this.#logger);
         throw new Error('zenoh-ts opened its WebSocket on an internal retry, without the message size limit');
       }
@@ -495,19 +502,35 @@ export class ZenohBus implements Bus {
     }
   }
 
-  /** A WebSocket class whose instances accept messages up to `maxMessageBytes`, or undefined. */
-  #sizedWebSocket(): typeof WebSocket | undefined {
-    this.#dispatcher ??= createDispatcher(this.#maxMessageBytes, this.#logger) ?? null;
-    const dispatcher = this.#dispatcher;
-    if (!dispatcher) return undefined;
-    const Base = globalThis.WebSocket;
-    return class SizedWebSocket extends Base {
-      constructor(url: string | URL, protocols?: string | string[] | WebSocketInit) {
-        // zenoh-ts passes no protocols; keep any init given by other callers of the class.
-        const init: WebSocketInit = typeof protocols === 'object' && !Array.isArray(protocols) ? { ...protocols } : { ...(protocols === undefined ? {} : { protocols }) };
-        super(url, { ...init, dispatcher } as WebSocketInit);
+  /**
+   * The WebSocket class zenoh-ts gets: `ws`'s client with our message limit, in the browser
+   * API that zenoh-ts uses (`onmessage`, `binaryType`, `readyState`, `bufferedAmount`).
+   */
+  #socketClass(): new (url: string | URL) => WsWebSocket {
+    const maxPayload = this.#maxMessageBytes;
+    return class BusWebSocket extends WsWebSocket {
+      constructor(url: string | URL) {
+        super(url, [], { maxPayload, perMessageDeflate: false });
       }
     };
+  }
+
+  /**
+   * Stops (true) or resumes (false) reading samples from the bridge. While paused nothing is
+   * read from the WebSocket: samples wait in the kernel's socket buffers and then in the bridge
+   * process, not in this one, and the heartbeat does not count the silence as a lost bridge.
+   * A connection made while paused starts paused. Idempotent.
+   */
+  setReceivePaused(paused: boolean): void {
+    if (this.#paused === paused) return;
+    this.#paused = paused;
+    if (paused) this.#ws?.pause();
+    else this.#ws?.resume();
+  }
+
+  /** Whether receiving is paused (see {@link ZenohBus.setReceivePaused}). */
+  get receivePaused(): boolean {
+    return this.#paused;
   }
 
   async #declare(entry: SubEntry, session: Session, generation: number): Promise<void> {
@@ -561,14 +584,20 @@ export class ZenohBus implements Bus {
     while (this.#generation === generation && this.#state === 'connected') {
       await sleep(this.#heartbeatIntervalMs, this.#stop.signal);
       if (this.#generation !== generation || this.#state !== 'connected') return;
+      if (this.#paused) {
+        // Nothing is read while paused, so no answer can arrive: not a sign of a lost bridge.
+        misses = 0;
+        continue;
+      }
       const sentAt = Date.now();
       const answered = await withTimeout(session.info(), this.#heartbeatTimeoutMs, 'heartbeat').then(
         () => true,
         () => false,
       );
       if (this.#generation !== generation || this.#state !== 'connected') return;
-      // Samples arriving meanwhile prove the link alive: the answer queues behind them.
-      if (answered || this.#lastRxAt >= sentAt) {
+      // Samples arriving meanwhile prove the link alive: the answer queues behind them. A pause
+      // that began meanwhile can hold the answer back too.
+      if (answered || this.#lastRxAt >= sentAt || this.#paused) {
         misses = 0;
         continue;
       }
@@ -610,8 +639,8 @@ export class ZenohBus implements Bus {
         new ArchiverError(
           'ARCHIVER_BUS_FAILED',
           `the WebSocket from the Zenoh bridge at ${this.#url} broke (code ${this.#lostCloseCode}) while the bridge kept running; ` +
-            `the usual cause is a message above this bus's limit of ${this.#maxMessageBytes} bytes (option maxMessageBytes; Node's own default is 128 MiB), ` +
-            `which Node refuses by dropping the connection. Samples in flight during the ${gapMs} ms gap were lost. ` +
+            `the usual cause is a message above this bus's limit of ${this.#maxMessageBytes} bytes (option maxMessageBytes), ` +
+            `which the WebSocket refuses by dropping the connection. Samples in flight during the ${gapMs} ms gap were lost. ` +
             `Raise maxMessageBytes to accept bigger events (the bridge's Zenoh session itself drops messages above transport/link/rx/max_message_size, default 1 GiB).`,
         ),
       );
@@ -734,11 +763,11 @@ async function finalizeQuery(query: ZenohQuery): Promise<void> {
 }
 
 /** The WebSocket inside a zenoh-ts session (a private field; undefined if that changes). */
-function linkSocket(session: Session): WebSocket | undefined {
+function linkSocket(session: Session): WsWebSocket | undefined {
   const inner: unknown = Reflect.get(session, 'inner');
   const link: unknown = inner && typeof inner === 'object' ? Reflect.get(inner, 'link') : undefined;
   const ws: unknown = link && typeof link === 'object' ? Reflect.get(link, 'ws') : undefined;
-  return ws instanceof WebSocket ? ws : undefined;
+  return ws instanceof WsWebSocket ? ws : undefined;
 }
 
 /**
@@ -757,29 +786,6 @@ async function closeSessionQuietly(session: Session, logger: BusLogger, waitMs?:
   // A dead socket may never finish its close handshake; callers wait a bounded time at most.
   const settled = closing.catch((err: unknown) => logger.debug({ err: describeCause(err) }, 'closing a zenoh-ts session failed'));
   if (waitMs !== undefined) await withTimeout(settled, waitMs, 'closing the session').catch(noop);
-}
-
-/**
- * An undici dispatcher like Node's global one with a WebSocket message limit of
- * `maxPayloadSize`. Node ships undici without exporting its classes; the global dispatcher's
- * constructor is the `Agent` class, and it exists once `WebSocket` has been touched.
- */
-function createDispatcher(maxPayloadSize: number, logger: BusLogger): object | undefined {
-  void globalThis.WebSocket;
-  const current: unknown = Reflect.get(globalThis, Symbol.for('undici.globalDispatcher.1'));
-  const Ctor: unknown = current && typeof current === 'object' ? current.constructor : undefined;
-  try {
-    if (typeof Ctor !== 'function') throw new Error('no global undici dispatcher');
-    const dispatcher = new (Ctor as new (opts: object) => object)({ webSocket: { maxPayloadSize } });
-    const applied: unknown = Reflect.get(dispatcher, 'webSocketOptions');
-    if (applied && typeof applied === 'object' && Reflect.get(applied, 'maxPayloadSize') !== maxPayloadSize) {
-      throw new Error('this Node version ignores webSocket.maxPayloadSize');
-    }
-    return dispatcher;
-  } catch (err) {
-    logger.warn({ err: describeCause(err), maxPayloadSize }, "cannot set the WebSocket message limit; Node's default (128 MiB) applies");
-    return undefined;
-  }
 }
 
 let consoleDepth = 0;

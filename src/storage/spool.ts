@@ -373,6 +373,11 @@ export class Spool {
     this.#scheduleCommit();
   }
 
+  /** Bytes appended and not yet written to a segment file (held in memory meanwhile). */
+  get unwrittenBytes(): number {
+    return this.#queuedBytes;
+  }
+
   /** Counters of the records not acked yet. */
   stats(): SpoolStats {
     let segments = 0;

@@ -60,6 +60,27 @@ describe('ZenohBus receives HEROS events from a Python LocalHERO', () => {
     await b.close();
   });
 
+  test('while receiving is paused nothing arrives and the connection holds; on resume every event arrives, in order', async () => {
+    const received: Sample[] = [];
+    const sub = await bus.subscribe(`${peer.keyPrefix}/frame`, (s) => received.push(s));
+    await peer.command('wait_matching frame');
+    bus.setReceivePaused(true);
+    bus.setReceivePaused(true); // idempotent
+    expect(bus.receivePaused).toBe(true);
+    const sent = (await peer.command('emit 50')).filter((m) => m.type === 'sent');
+    expect(sent).toHaveLength(50);
+    // Longer than the heartbeat needs to declare the bridge lost (3 misses of 1 s): a pause is
+    // not a lost bridge.
+    await new Promise((r) => setTimeout(r, 4_000));
+    expect(received).toHaveLength(0);
+    expect(bus.state).toBe('connected');
+    expect(bus.reconnects).toBe(0);
+    bus.setReceivePaused(false);
+    await waitFor(() => received.length >= 50, `50 samples after resume (have ${received.length})`, 30_000);
+    expect(received.map((s) => sha256(s.payload))).toEqual(sent.map((m) => m.sha256));
+    await sub.close();
+  });
+
   test('an invalid key expression is refused with a coded error', async () => {
     await expect(bus.subscribe('a//b', () => {})).rejects.toMatchObject({ code: 'ARCHIVER_BUS_FAILED', retryable: false });
   });
