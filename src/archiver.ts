@@ -168,6 +168,9 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
   readonly #pending = new Set<Item>();
   readonly #backoff: BackoffOptions;
   readonly #abort = new AbortController();
+  /** Controllers of the stores running now; aborted together when the actor stops for good.
+   *  (One listener per store on the shared signal would cost O(n) per add with many in flight.) */
+  readonly #running = new Set<AbortController>();
   readonly #stats: ArchiverStats = { received: 0, stored: 0, retried: 0, deadLettered: 0, storageFaults: 0, refused: 0, durable: 0, pending: 0, spooled: 0, spoolBytes: 0 };
   #spool: Spool | undefined;
   #memItems = 0;
@@ -465,6 +468,7 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
     await this.#pump;
     if (!drained) {
       this.#abort.abort(new ArchiverError('ARCHIVER_STOPPED_UNSTORED', 'actor stopped', { actorId: this.id }));
+      for (const c of this.#running) c.abort(this.#abort.signal.reason);
       this.#queue.clear();
       const left = [...this.#pending];
       for (const item of left) if (item.retryTimer !== undefined) clearTimeout(item.retryTimer);
@@ -508,28 +512,27 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
     item.attempts++;
     const timeoutMs = this.options.store_timeout_ms ?? 60_000;
     const controller = new AbortController();
-    const onStopAbort = (): void => controller.abort(this.#abort.signal.reason);
-    this.#abort.signal.addEventListener('abort', onStopAbort, { once: true });
+    this.#running.add(controller);
+    if (this.#abort.signal.aborted) controller.abort(this.#abort.signal.reason);
     let timer: NodeJS.Timeout | undefined;
     const began = performance.now();
     try {
-      const timeout = new Promise<never>((_, reject) => {
+      // One promise settled by the store or by the timeout, whichever comes first (a store
+      // that throws synchronously rejects it too).
+      await new Promise<void>((resolve, reject) => {
         timer = setTimeout(() => {
           const err = new ArchiverError('ARCHIVER_STORE_TIMEOUT', `store did not finish within ${timeoutMs} ms`, { actorId: this.id });
           controller.abort(err);
           reject(err);
         }, timeoutMs);
-      });
-      await Promise.race([
         this.store(item.source, item.payload, Object.fromEntries(item.metadata) as Metadata, {
           signal: controller.signal,
           attempt: item.attempts,
           key: item.key,
           receivedAt: item.receivedAt,
-          metadataInOrder: new Map(item.metadata),
-        }),
-        timeout,
-      ]);
+          metadataInOrder: item.metadata,
+        }).then(resolve, reject);
+      });
       if (item.done) return;
       this.#stats.stored++;
       this.context.metrics?.observeStore(this.id, (performance.now() - began) / 1000);
@@ -543,7 +546,7 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
       this.#failed(item, err);
     } finally {
       clearTimeout(timer);
-      this.#abort.signal.removeEventListener('abort', onStopAbort);
+      this.#running.delete(controller);
     }
   }
 
@@ -751,21 +754,42 @@ async function waitFor(cond: () => boolean, timeoutMs: number): Promise<boolean>
  */
 function spoolRecord(item: Item): Uint8Array[] {
   const raw = item.raw ?? encodeHeros(item.event);
-  const head = encodeHeros([1, item.source, item.key ?? null, item.receivedAt]);
-  // A 4-element array starts with the single byte 0x84; 0x85 announces the fifth (the bytes).
-  if (head[0] !== 0x84) return [encodeHeros([1, item.source, item.key ?? null, item.receivedAt, raw])];
-  const prefix = new Uint8Array(head.byteLength + 9);
-  prefix.set(head);
-  prefix[0] = 0x85;
-  const n = raw.byteLength;
-  let at = head.byteLength;
-  // CBOR byte string (major type 2) header: the length in the smallest form.
-  if (n < 24) prefix[at++] = 0x40 | n;
-  else if (n < 0x100) (prefix[at++] = 0x58), (prefix[at++] = n);
-  else if (n < 0x10000) (prefix[at++] = 0x59), new DataView(prefix.buffer).setUint16(at, n), (at += 2);
-  else if (n < 0x100000000) (prefix[at++] = 0x5a), new DataView(prefix.buffer).setUint32(at, n), (at += 4);
-  else (prefix[at++] = 0x5b), new DataView(prefix.buffer).setBigUint64(at, BigInt(n)), (at += 8);
-  return [prefix.subarray(0, at), raw];
+  const t = item.receivedAt;
+  if (!Number.isSafeInteger(t) || t < 0) return [encodeHeros([1, item.source, item.key ?? null, t, raw])];
+  const sourceLen = Buffer.byteLength(item.source);
+  const keyLen = item.key === undefined ? -1 : Buffer.byteLength(item.key);
+  const size = 2 + headSize(sourceLen) + sourceLen + (keyLen < 0 ? 1 : headSize(keyLen) + keyLen) + headSize(t) + headSize(raw.byteLength);
+  // A small slice of Node's shared pool: one cheap allocation per record, kept until written.
+  const b = Buffer.allocUnsafe(size);
+  let p = 0;
+  b[p++] = 0x85; // array of 5
+  b[p++] = 0x01; // record version 1
+  p = writeHead(b, p, 3, sourceLen);
+  p += b.write(item.source, p, 'utf8');
+  if (item.key === undefined) b[p++] = 0xf6; // null
+  else {
+    p = writeHead(b, p, 3, keyLen);
+    p += b.write(item.key, p, 'utf8');
+  }
+  p = writeHead(b, p, 0, t);
+  p = writeHead(b, p, 2, raw.byteLength);
+  return [b.subarray(0, p), raw];
+}
+
+/** Bytes of a CBOR initial byte with the shortest argument `n` (a non-negative safe integer). */
+function headSize(n: number): number {
+  return n < 24 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : n < 0x100000000 ? 5 : 9;
+}
+
+/** Writes a CBOR initial byte of `major` with argument `n` at `p`; returns the next position. */
+function writeHead(b: Buffer, p: number, major: number, n: number): number {
+  const m = major << 5;
+  if (n < 24) b[p++] = m | n;
+  else if (n < 0x100) (b[p++] = m | 24), (b[p++] = n);
+  else if (n < 0x10000) (b[p++] = m | 25), (p = b.writeUInt16BE(n, p));
+  else if (n < 0x100000000) (b[p++] = m | 26), (p = b.writeUInt32BE(n, p));
+  else (b[p++] = m | 27), (p = b.writeUInt32BE(Math.floor(n / 0x100000000), p)), (p = b.writeUInt32BE(n >>> 0, p));
+  return p;
 }
 
 function decodeSpoolRecord(bytes: Uint8Array): { source: string; key: string | undefined; receivedAt: number; raw: Uint8Array } | undefined {
