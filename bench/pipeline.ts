@@ -49,6 +49,15 @@ const all: Workload[] = [
   { id: 'json1k', classname: 'JsonArchiver', bytes: 1024, events: N, payload: (i) => ({ seq: i, value: i * 0.5, text }) },
   { id: 'f32-64k', classname: 'ArrayArchiver', bytes: 65536, events: Math.max(200, Math.round(N / 2)), payload: () => ndarray([128, 128]) },
   { id: 'f32-4m', classname: 'ArrayArchiver', bytes: 4 << 20, events: Math.max(50, Math.round(N / 40)), payload: () => ndarray([1024, 1024]) },
+  // ~100-byte telemetry records into Arrow IPC files (as bench/arrow.ts, but through the whole
+  // actor: bus, decode, spool, queue, batches).
+  {
+    id: 'rows100',
+    classname: 'ArrowArchiver',
+    bytes: 100,
+    events: N * 20,
+    payload: (i) => ({ id: i, ts: 1_700_000_000.125 + i / 1000, value: Math.sin(i) * 100 + 0.5, ok: i % 3 !== 0, sensor: `lab-2/cryostat-${i % 16}/stage-temperature` }),
+  },
   // 10× a 64 MiB memory budget in 1 MiB frames, as bench/run.ts's burst.
   { id: 'burst', classname: 'ArrayArchiver', bytes: 1 << 20, events: 640, payload: () => ndarray([512, 512]) },
 ];
@@ -66,9 +75,9 @@ async function runOne(w: Workload, mode: 'spool' | 'memory', concurrency: number
     arguments: {
       object_selector: 'cam',
       event_name: 'frame',
-      save_template: `${dir}/out/{{ seq }}${w.classname === 'JsonArchiver' ? '.json' : '.npy'}`,
+      save_template: w.classname === 'ArrowArchiver' ? `${dir}/out/{{ source }}.arrow` : `${dir}/out/{{ seq }}${w.classname === 'JsonArchiver' ? '.json' : '.npy'}`,
       durability: mode,
-      concurrency,
+      ...(w.classname === 'ArrowArchiver' ? {} : { concurrency }),
       memory_budget_bytes: w.id === 'burst' ? 64 * 1024 * 1024 : 256 * 1024 * 1024,
     },
   };

@@ -6,29 +6,15 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { Boss, prepareActors } from '../../src/boss.js';
-import { ZenohBus } from '../../src/bus/zenoh.js';
 import { silentLogger } from '../../src/log.js';
 import { parseManifests } from '../../src/manifest.js';
 import { tempDir } from '../helpers/harness.js';
-import { recordingLogger, startHeroPeer, startTestBridge, stopAll, uniqueName, waitFor, type HeroPeer, type TestBridge } from './helpers.js';
+import { bridgePeerAndBus, waitFor } from './helpers.js';
 
 describe('backpressure over the real bridge', () => {
-  let tb: TestBridge;
-  let peer: HeroPeer;
-  let bus: ZenohBus;
-
-  beforeAll(async () => {
-    tb = await startTestBridge();
-    peer = await startHeroPeer(uniqueName('cam'), tb.endpoint);
-    bus = await ZenohBus.connect({ url: tb.url, logger: recordingLogger('backpressure ') });
-  });
-
-  afterAll(async () => {
-    await bus?.close();
-    await stopAll();
-  });
+  const env = bridgePeerAndBus('backpressure ');
 
   test('pauses and resumes reading under a burst; every event of the burst is archived once', async () => {
     const t = await tempDir();
@@ -37,7 +23,7 @@ describe('backpressure over the real bridge', () => {
         _id: 'frames',
         classname: 'JsonArchiver',
         arguments: {
-          object_selector: peer.name,
+          object_selector: env.peer.name,
           event_name: 'frame',
           durability: 'spool',
           memory_budget_bytes: 1024,
@@ -45,12 +31,12 @@ describe('backpressure over the real bridge', () => {
           save_template: "{{ dir }}/{{ '%05d' % frame }}.json",
         },
       };
-      const boss = new Boss({ bus, logger: silentLogger(), stateDir: path.join(t.dir, 'state'), baseDir: t.dir });
+      const boss = new Boss({ bus: env.bus, logger: silentLogger(), stateDir: path.join(t.dir, 'state'), baseDir: t.dir });
       await boss.start(await prepareActors(parseManifests([{ source: 'm.json', baseDir: t.dir, text: JSON.stringify(manifest) }])));
       try {
-        await peer.command('wait_matching frame');
+        await env.peer.command('wait_matching frame');
         const n = 2000;
-        const sent = (await peer.command(`emit ${n}`, 120_000)).filter((m) => m.type === 'sent');
+        const sent = (await env.peer.command(`emit ${n}`, 120_000)).filter((m) => m.type === 'sent');
         expect(sent).toHaveLength(n);
         const stats = () => boss.status()[0]!.stats!;
         await waitFor(() => stats().received >= n && stats().pending === 0, `all ${n} events stored (${JSON.stringify(stats())})`, 120_000, 50);
@@ -63,7 +49,7 @@ describe('backpressure over the real bridge', () => {
         for (const i of [0, n >> 1, n - 1]) {
           expect(JSON.parse(await readFile(path.join(t.dir, 'out', files[i]!), 'utf8'))).toEqual([0, 1, 2, 3].map((r) => [0, 1, 2, 3].map((c) => i + 4 * r + c)));
         }
-        expect(bus.reconnects).toBe(0);
+        expect(env.bus.reconnects).toBe(0);
         console.log(`backpressure: ${n} events, ${status.pauses} pauses, ${status.pausedSeconds.toFixed(2)} s paused, all archived once`);
       } finally {
         await boss.stop();

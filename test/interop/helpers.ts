@@ -11,6 +11,8 @@ import { createInterface } from 'node:readline';
 import { startBridge, findFreePort, type BridgeHandle } from '../../src/bus/bridge-process.js';
 import type { BusLogger } from '../../src/bus/bus-logger.js';
 import { pythonBin, repoRoot } from '../helpers/python.js';
+import { afterAll, beforeAll } from 'vitest';
+import { ZenohBus } from '../../src/bus/zenoh.js';
 
 const HERO_PEER_SCRIPT = path.join(repoRoot, 'test', 'interop', 'hero-peer.py');
 const cleanups = new Set<() => Promise<void>>();
@@ -213,4 +215,23 @@ export async function startHeroPeer(name: string, endpoint: string, realm = 'her
 /** A unique HERO name per test, so that parallel test files never see each other's events. */
 export function uniqueName(base: string): string {
   return `${base}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/**
+ * For a describe block: a test bridge, a Python HERO peer named `<peerName>-…` on it, and a
+ * ZenohBus connected to it (logging with `label`), started before the tests and stopped after.
+ * The fields are set once `beforeAll` has run.
+ */
+export function bridgePeerAndBus(label: string, peerName = 'cam'): { readonly tb: TestBridge; readonly peer: HeroPeer; readonly bus: ZenohBus } {
+  const ctx = {} as { tb: TestBridge; peer: HeroPeer; bus: ZenohBus };
+  beforeAll(async () => {
+    ctx.tb = await startTestBridge();
+    ctx.peer = await startHeroPeer(uniqueName(peerName), ctx.tb.endpoint);
+    ctx.bus = await ZenohBus.connect({ url: ctx.tb.url, logger: recordingLogger(label) });
+  });
+  afterAll(async () => {
+    await ctx.bus?.close();
+    await stopAll();
+  });
+  return ctx;
 }
