@@ -71,6 +71,8 @@ export interface SampleInfo {
   readonly receivedAt: number;
   /** The bytes as received (kept for dead-letter records; decoded arrays are views into it). */
   readonly raw: Uint8Array;
+  /** `raw` has a buffer of its own that may be released once the event is done (see `Sample.owned`). */
+  readonly owned?: boolean;
 }
 
 /** Base class of every actor. */
@@ -146,7 +148,7 @@ export abstract class EventObserver<O extends EventObserverOptions = EventObserv
   #onSample(sample: Sample): void {
     // Runs inside the bus callback: must never throw and must return quickly.
     const source = sourceFromKey(sample.key, this.realm, this.options.event_name) ?? sample.key;
-    const info: SampleInfo = { key: sample.key, receivedAt: sample.receivedAt, raw: sample.payload };
+    const info: SampleInfo = { key: sample.key, receivedAt: sample.receivedAt, raw: sample.payload, owned: sample.owned === true };
     let value: PyValue;
     try {
       value = decodeHeros(sample.payload);

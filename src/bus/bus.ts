@@ -14,6 +14,12 @@ export interface Sample {
   readonly payload: Uint8Array;
   /** Receive time, milliseconds since the Unix epoch. */
   readonly receivedAt: number;
+  /**
+   * True when `payload` spans a buffer of its own that no one else is given: the receiver may
+   * release that memory at once when done (`ArrayBuffer.prototype.transfer(0)`) instead of
+   * waiting for the garbage collector. Absent or false: leave the buffer alone.
+   */
+  readonly owned?: boolean;
 }
 
 /**

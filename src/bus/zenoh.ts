@@ -556,7 +556,10 @@ export class ZenohBus implements Bus {
     try {
       // toBytes() is the array zenoh-ts already copied out of the WebSocket message (its own
       // buffer, offset 0): handing it on costs no second copy.
-      entry.handler({ key: sample.keyexpr().toString(), payload: sample.payload().toBytes(), receivedAt });
+      const payload = sample.payload().toBytes();
+      // zenoh-ts copies each sample's payload into a buffer of its own (one per subscriber).
+      const owned = payload.byteOffset === 0 && payload.byteLength === payload.buffer.byteLength;
+      entry.handler({ key: sample.keyexpr().toString(), payload, receivedAt, owned });
     } catch (err) {
       this.#logger.error({ keyExpr: entry.keyExpr, err: describeCause(err) }, 'a sample handler threw; handlers must catch their own errors');
     }
