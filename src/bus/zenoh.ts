@@ -507,12 +507,7 @@ export class ZenohBus implements Bus {
    * API that zenoh-ts uses (`onmessage`, `binaryType`, `readyState`, `bufferedAmount`).
    */
   #socketClass(): new (url: string | URL) => WsWebSocket {
-    const maxPayload = this.#maxMessageBytes;
-    return class BusWebSocket extends WsWebSocket {
-      constructor(url: string | URL) {
-        super(url, [], { maxPayload, perMessageDeflate: false });
-      }
-    };
+    return busWebSocketClass(this.#maxMessageBytes);
   }
 
   /**
@@ -717,6 +712,21 @@ export class ZenohBus implements Bus {
 // ── helpers ───────────────────────────────────────────────────────────────────────────────
 
 function noop(): void {}
+
+/**
+ * The WebSocket class given to zenoh-ts: `ws`'s client with a message limit of `maxPayload`
+ * bytes and without compression. Every instance has an 'error' listener: zenoh-ts's
+ * connect-retry loop creates a socket it never gives a handler, and without a listener its
+ * 'error' (bridge gone) would be an uncaught exception.
+ */
+export function busWebSocketClass(maxPayload: number): new (url: string | URL) => WsWebSocket {
+  return class BusWebSocket extends WsWebSocket {
+    constructor(url: string | URL) {
+      super(url, [], { maxPayload, perMessageDeflate: false });
+      this.on('error', noop);
+    }
+  };
+}
 
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message || err.name : String(err);
