@@ -8,7 +8,7 @@
  *        ▼
  *   written ─► group commit, at most every syncIntervalMs, for everything written since the last:
  *        │       fdatasync(segments) [+ fsync(folder) for new files] ─► append promises resolve
- *        │       checkpoint.tmp ─► rename to checkpoint ─► fsync(folder)   (when acks moved it)
+ *        │       checkpoint: the older of its two slots overwritten in place  (when acks moved it)
  *        │       unlink segments whose records are all acked
  *        ▼
  *   read(max) ─► large preads of contiguous runs, checksums verified ─► caller stores ─► ack(id)
@@ -26,8 +26,11 @@
  *   `"HASPLSEG" | u32 version=1 | u32 0 | u64 id of the first record | u32 0 | u32 crc32 of bytes 0..27`,
  *   then records `u32 length | u32 crc32(length bytes ‖ payload) | payload`. Record ids are
  *   consecutive within a segment; the header names the first, so a lost segment shifts no other.
- * - `checkpoint`: 32 bytes, `"HASPLCKP" | u32 version=1 | u32 0 | u64 watermark | u32 0 | u32 crc32`,
- *   replaced atomically through `checkpoint.tmp`.
+ * - `checkpoint`: two 32-byte slots at offsets 0 and 4096 (different pages), each
+ *   `"HASPLCKP" | u32 version=1 | u32 0 | u64 watermark | u32 0 | u32 crc32`. Commits overwrite the slot not holding the last watermark, in place
+ *   (pwrite + fdatasync: no new file, rename or folder sync per commit); recovery takes the
+ *   highest watermark of the valid slots, so a torn write leaves the previous one standing.
+ *   A 32-byte file (one slot, as written before) reads the same way.
  * - `<index>.seg.corrupt-<time>`: a torn or corrupt tail (or a whole unreadable segment) moved
  *   aside by recovery; the spool never deletes data it cannot read and never reads these again.
  *
@@ -36,7 +39,7 @@
  * It covers the length field too: a zero-filled tail, which some file systems show after a
  * crash, would otherwise read as valid empty records, and a damaged length would go unseen.
  */
-import { link, mkdir, open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { ArchiverError } from '../errors.js';
@@ -118,6 +121,9 @@ const RECORD_HEADER_BYTES = 8;
 const MAX_PAYLOAD_BYTES = 0xffff_ffff;
 const CHECKPOINT = 'checkpoint';
 const CHECKPOINT_TMP = 'checkpoint.tmp';
+/** The checkpoint's second slot starts a page after the first, so no torn sector or page write
+ *  can damage both. */
+const CHECKPOINT_SLOT_STRIDE = 4096;
 const SEGMENT_NAME = /^(\d{1,16})\.seg$/;
 const ASIDE_NAME = /^(\d{1,16})\.seg\.corrupt-/;
 
@@ -248,6 +254,10 @@ export class Spool {
   readonly #dirty = new Set<Segment>();
   #dirDirty = false;
   #savedWatermark = -1;
+  /** The checkpoint file, open for in-place writes once the first checkpoint is due. */
+  #checkpointFd: FileHandle | undefined;
+  /** The slot (0 or 1) the next checkpoint goes to: the one not holding the saved watermark. */
+  #checkpointSlot = 0;
   #commitTimer: NodeJS.Timeout | undefined;
   #commitRunning: Promise<void> | undefined;
   #commitAgain = false;
@@ -425,6 +435,8 @@ export class Spool {
     await step(() => this.#withReadLock(async () => this.#reader?.fh.close()));
     this.#reader = undefined;
     for (const seg of this.#segments) await step(() => this.#closeWriterFd(seg));
+    await step(async () => this.#checkpointFd?.close());
+    this.#checkpointFd = undefined;
     await step(async () => this.#dirHandle?.close());
     openFolders.delete(this.#dir);
     if (errors.length > 0) throw ioError(errors[0], 'closing the spool', this.#dir);
@@ -636,7 +648,7 @@ export class Spool {
     for (const seg of dirty) seg.syncing = true;
     // The checkpoint is written while the segments sync: one commit costs about one sync.
     // Settled into a value at once: a rejection must not sit unhandled while the syncs run.
-    const checkpointWritten = checkpointDue ? this.#writeCheckpointTmp(watermark, durable).then(() => undefined, (err: unknown) => ({ err })) : undefined;
+    const checkpointWritten = checkpointDue ? this.#writeCheckpoint(watermark, durable).then((created) => ({ created }), (err: unknown) => ({ err })) : undefined;
     let dataError: ArchiverError | undefined;
     if (durable) {
       const results = await Promise.allSettled(dirty.map((seg) => seg.fd!.datasync()));
@@ -653,19 +665,19 @@ export class Spool {
     }
     if (!dirDirty) settle(waiters, dataError);
 
-    let renamed = false;
+    let created = false;
     if (checkpointWritten !== undefined) {
       try {
-        const failed = await checkpointWritten;
-        if (failed !== undefined) throw failed.err;
-        await rename(path.join(this.#dir, CHECKPOINT_TMP), path.join(this.#dir, CHECKPOINT));
-        renamed = true;
+        const result = await checkpointWritten;
+        if ('err' in result) throw result.err;
+        created = result.created;
         this.#savedWatermark = watermark;
       } catch (err) {
         this.#report(ioError(err, 'writing the spool checkpoint', path.join(this.#dir, CHECKPOINT)));
       }
     }
-    if (durable && (dirDirty || renamed)) {
+    // The folder is synced only when a file appeared: a new segment, or the checkpoint file.
+    if (durable && (dirDirty || created)) {
       try {
         await this.#dirHandle!.sync();
       } catch (err) {
@@ -684,14 +696,27 @@ export class Spool {
     await this.#deleteFreed();
   }
 
-  async #writeCheckpointTmp(watermark: number, durable: boolean): Promise<void> {
-    const fh = await open(path.join(this.#dir, CHECKPOINT_TMP), 'w');
-    try {
-      await writeAllAt(fh, [checkpointBytes(watermark)], 0);
-      if (durable) await fh.datasync();
-    } finally {
-      await fh.close();
+  /**
+   * Writes `watermark` into the checkpoint slot not holding the saved one, in place. Resolves
+   * true when this created the checkpoint file (its folder entry then needs a sync).
+   */
+  async #writeCheckpoint(watermark: number, durable: boolean): Promise<boolean> {
+    let created = false;
+    if (this.#checkpointFd === undefined) {
+      const file = path.join(this.#dir, CHECKPOINT);
+      try {
+        this.#checkpointFd = await open(file, 'r+');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        this.#checkpointFd = await open(file, 'wx+');
+        created = true;
+      }
     }
+    const slot = this.#checkpointSlot;
+    await writeAllAt(this.#checkpointFd, [checkpointBytes(watermark)], slot * CHECKPOINT_SLOT_STRIDE);
+    if (durable) await this.#checkpointFd.datasync();
+    this.#checkpointSlot = 1 - slot;
+    return created;
   }
 
   /** The lowest id not acked: everything before it is stored. */
@@ -882,7 +907,8 @@ export class Spool {
       } else if (name === CHECKPOINT) {
         hasCheckpoint = true;
       } else if (name === CHECKPOINT_TMP) {
-        // A checkpoint write that did not reach its rename; the previous checkpoint stands.
+        // Left by a version that replaced the checkpoint through a temporary file and renamed
+        // it: a write that did not reach its rename; the checkpoint stands.
         await unlink(path.join(this.#dir, name));
       }
     }
@@ -894,9 +920,10 @@ export class Spool {
     let folderChanged = false;
     const checkpoint = hasCheckpoint ? await readCheckpoint(path.join(this.#dir, CHECKPOINT)) : undefined;
     let watermark = 0;
-    if (typeof checkpoint === 'number') {
-      watermark = checkpoint;
-      this.#savedWatermark = checkpoint;
+    if (checkpoint !== undefined && 'watermark' in checkpoint) {
+      watermark = checkpoint.watermark;
+      this.#savedWatermark = checkpoint.watermark;
+      this.#checkpointSlot = 1 - checkpoint.slot;
     } else if (checkpoint !== undefined) {
       // An unreadable checkpoint means "nothing acked": records may be handed out twice, never lost.
       aside.push(await moveAside(path.join(this.#dir, CHECKPOINT)));
@@ -1093,8 +1120,11 @@ async function readSegmentHead(file: string): Promise<SegmentHead> {
   }
 }
 
-/** The watermark, undefined when there is no checkpoint, or the size of an unreadable one. */
-async function readCheckpoint(file: string): Promise<number | { bytes: number } | undefined> {
+/**
+ * The highest watermark among the checkpoint's valid slots and the slot holding it; undefined
+ * when there is no checkpoint; the size of an unreadable one (no valid slot).
+ */
+async function readCheckpoint(file: string): Promise<{ watermark: number; slot: number } | { bytes: number } | undefined> {
   let b: Buffer;
   try {
     b = await readFile(file);
@@ -1102,12 +1132,16 @@ async function readCheckpoint(file: string): Promise<number | { bytes: number } 
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
-  const head = parseHeader(b, CHECKPOINT_MAGIC);
-  if (head.kind === 'unsupported') {
-    throw new ArchiverError('ARCHIVER_SPOOL_CORRUPT', `spool checkpoint ${file} has format version ${head.version}; this version reads ${FORMAT_VERSION}`, { path: file });
+  let best: { watermark: number; slot: number } | undefined;
+  for (let slot = 0; slot < 2 && slot * CHECKPOINT_SLOT_STRIDE + HEADER_BYTES <= b.length; slot++) {
+    const at = slot * CHECKPOINT_SLOT_STRIDE;
+    const head = parseHeader(b.subarray(at, at + HEADER_BYTES), CHECKPOINT_MAGIC);
+    if (head.kind === 'unsupported') {
+      throw new ArchiverError('ARCHIVER_SPOOL_CORRUPT', `spool checkpoint ${file} has format version ${head.version}; this version reads ${FORMAT_VERSION}`, { path: file });
+    }
+    if (head.kind === 'ok' && (best === undefined || head.value > best.watermark)) best = { watermark: head.value, slot };
   }
-  if (head.kind === 'torn' || b.length !== HEADER_BYTES) return { bytes: b.length };
-  return head.value;
+  return best ?? { bytes: b.length };
 }
 
 /**
