@@ -474,7 +474,7 @@ export class ZenohBus implements Bus {
 
   async #openSession(): Promise<Session> {
     const restoreConsole = redirectConsole(this.#logger);
-    const sized = this.#socketClass();
+    const sized = busWebSocketClass(this.#maxMessageBytes);
     let pending: Promise<Session>;
     const original = globalThis.WebSocket;
     // zenoh-ts creates its socket with the global constructor, synchronously inside open():
@@ -500,14 +500,6 @@ export class ZenohBus implements Bus {
     } finally {
       restoreConsole();
     }
-  }
-
-  /**
-   * The WebSocket class zenoh-ts gets: `ws`'s client with our message limit, in the browser
-   * API that zenoh-ts uses (`onmessage`, `binaryType`, `readyState`, `bufferedAmount`).
-   */
-  #socketClass(): new (url: string | URL) => WsWebSocket {
-    return busWebSocketClass(this.#maxMessageBytes);
   }
 
   /**
@@ -715,7 +707,8 @@ function noop(): void {}
 
 /**
  * The WebSocket class given to zenoh-ts: `ws`'s client with a message limit of `maxPayload`
- * bytes and without compression. Every instance has an 'error' listener: zenoh-ts's
+ * bytes and without compression, in the browser API zenoh-ts uses (`onmessage`, `binaryType`,
+ * `readyState`, `bufferedAmount`), and able to pause reading (backpressure). Every instance has an 'error' listener: zenoh-ts's
  * connect-retry loop creates a socket it never gives a handler, and without a listener its
  * 'error' (bridge gone) would be an uncaught exception.
  */
