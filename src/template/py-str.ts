@@ -22,21 +22,8 @@ import {
 
 /** Python `str(v)`. */
 export function pyStr(v: Val): string {
-  switch (typeof v) {
-    case 'string':
-      return v;
-    case 'number':
-      return Number.isInteger(v) ? String(v) : pyFloatRepr(v);
-    case 'boolean':
-      return v ? 'True' : 'False';
-    case 'bigint':
-      return v.toString();
-    case 'undefined':
-      return 'None';
-    default:
-      break;
-  }
-  if (v === null) return 'None';
+  // str() differs from repr() only for strings, Jinja2's Undefined and datetimes.
+  if (typeof v === 'string') return v;
   if (v instanceof Undefined) return '';
   if (v instanceof PyDateTime) return datetimeStr(v);
   return pyRepr(v);
