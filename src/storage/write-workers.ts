@@ -82,7 +82,6 @@ parentPort.on('message', (req) => {
 interface Slot {
   readonly worker: Worker;
   readonly waiting: Map<number, { resolve: () => void; reject: (err: Error) => void }>;
-  failed: Error | undefined;
 }
 
 /** Workers in the pool (`--write-threads`). Two keep both cores of a small machine busy with
@@ -102,7 +101,7 @@ const TMP_TAG = `${process.pid.toString(36)}${randomBytes(4).toString('hex')}`;
 
 function startSlot(): Slot {
   const worker = new Worker(WORKER_SOURCE, { eval: true, name: 'heros-archiver file writer' });
-  const slot: Slot = { worker, waiting: new Map(), failed: undefined };
+  const slot: Slot = { worker, waiting: new Map() };
   worker.unref();
   worker.on('message', (reply: WriteReply) => {
     const w = slot.waiting.get(reply.id);
@@ -113,7 +112,6 @@ function startSlot(): Slot {
     else w.reject(toError(reply.error));
   });
   const fail = (err: Error): void => {
-    slot.failed = err;
     const i = slots.indexOf(slot);
     if (i >= 0) slots.splice(i, 1);
     for (const w of slot.waiting.values()) w.reject(err);
@@ -164,10 +162,4 @@ export function writeViaWorker(file: string, tmp: string, data: string | readonl
     const transfer = typeof req.data === 'string' ? [] : req.data.map((c) => c.buffer as ArrayBuffer);
     slot.worker.postMessage(req, transfer);
   });
-}
-
-/** Stops the workers (tests; the daemon lets them end with the process). */
-export async function closeWriteWorkers(): Promise<void> {
-  const all = slots.splice(0);
-  await Promise.all(all.map((s) => s.worker.terminate()));
 }
