@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { findFreePort } from '../../src/bus/bridge-process.js';
 import { tempDir } from '../helpers/harness.js';
 import { startHeroPeer, startTestBridge, stopAll, uniqueName, waitFor, type HeroPeer, type TestBridge } from './helpers.js';
-import { atLeast, startDaemon, type DaemonProcess } from './processes.js';
+import { actorStats, atLeast, startDaemon, type ActorStats, type DaemonProcess } from './processes.js';
 
 const EVENTS = 3000;
 /** Events per `emit` command of the HERO. */
@@ -27,26 +27,6 @@ const CHUNK = 250;
 /** Kill once at least this many events are durable and this many of them still wait to be stored. */
 const MIN_DURABLE = 1000;
 const MIN_UNSTORED = 100;
-
-interface ActorStats {
-  received: number;
-  durable: number;
-  stored: number;
-  pending: number;
-  spooled: number;
-  refused: number;
-  deadLettered: number;
-}
-
-async function actorStats(port: number): Promise<ActorStats | undefined> {
-  try {
-    const res = await fetch(`http://127.0.0.1:${port}/ready`);
-    const body = (await res.json()) as { actors: { id: string; stats?: ActorStats }[] };
-    return body.actors.find((a) => a.id === 'frame-log')?.stats;
-  } catch {
-    return undefined;
-  }
-}
 
 describe('kill -9 of the daemon during a load from a real HERO', () => {
   let tb: TestBridge;
@@ -118,7 +98,7 @@ describe('kill -9 of the daemon during a load from a real HERO', () => {
     let polled: ActorStats | undefined;
     await waitFor(
       async () => {
-        const s = await actorStats(port);
+        const s = await actorStats(port, 'frame-log');
         if (s === undefined) return false;
         polled = s;
         return s.durable >= MIN_DURABLE && s.durable - s.stored >= MIN_UNSTORED;
@@ -154,7 +134,7 @@ describe('kill -9 of the daemon during a load from a real HERO', () => {
     let after: ActorStats | undefined;
     await waitFor(
       async () => {
-        after = await actorStats(port);
+        after = await actorStats(port, 'frame-log');
         return after !== undefined && after.pending === 0 && after.spooled === 0;
       },
       'the recovered spool to be stored',

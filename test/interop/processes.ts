@@ -12,6 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import type { ArchiverStats } from '../../src/archiver.js';
 import { pythonBin, repoRoot } from '../helpers/python.js';
 import { registerCleanup, waitFor } from './helpers.js';
 
@@ -305,4 +306,18 @@ export async function startPublisher(endpoint: string, rounds: number): Promise<
     return proc.stop(graceMs);
   };
   return { ...proc, command, stop };
+}
+
+/** An actor's counters as the daemon's `/ready` reports them. */
+export type ActorStats = Pick<ArchiverStats, 'received' | 'durable' | 'stored' | 'pending' | 'spooled' | 'refused' | 'deadLettered'>;
+
+/** The counters of actor `id` from the daemon's `/ready` on `port`; undefined while it does not answer. */
+export async function actorStats(port: number, id: string): Promise<ActorStats | undefined> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/ready`);
+    const body = (await res.json()) as { actors: { id: string; stats?: ActorStats }[] };
+    return body.actors.find((a) => a.id === id)?.stats;
+  } catch {
+    return undefined;
+  }
 }

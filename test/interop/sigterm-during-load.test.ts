@@ -19,30 +19,10 @@ import type { PyValue } from '../../src/heros/values.js';
 import { Spool } from '../../src/storage/spool.js';
 import { tempDir } from '../helpers/harness.js';
 import { startHeroPeer, startTestBridge, stopAll, uniqueName, waitFor, type HeroPeer, type TestBridge } from './helpers.js';
-import { atLeast, startDaemon, type DaemonProcess } from './processes.js';
+import { actorStats, atLeast, startDaemon, type ActorStats, type DaemonProcess } from './processes.js';
 
 const EVENTS = 4000;
 const ACTOR = 'frame-log';
-
-interface ActorStats {
-  received: number;
-  durable: number;
-  stored: number;
-  pending: number;
-  spooled: number;
-  refused: number;
-  deadLettered: number;
-}
-
-async function actorStats(port: number): Promise<ActorStats | undefined> {
-  try {
-    const res = await fetch(`http://127.0.0.1:${port}/ready`);
-    const body = (await res.json()) as { actors: { id: string; stats?: ActorStats }[] };
-    return body.actors.find((a) => a.id === ACTOR)?.stats;
-  } catch {
-    return undefined;
-  }
-}
 
 /** The `frame` seq of every event left in an actor's spool (opened after the daemon exited). */
 async function seqsInSpool(dir: string): Promise<number[]> {
@@ -149,7 +129,7 @@ describe('SIGTERM while the daemon stores a load from a real HERO', () => {
     let same = 0;
     await waitFor(
       async () => {
-        const s = await actorStats(port);
+        const s = await actorStats(port, ACTOR);
         if (s === undefined) return false;
         same = last !== undefined && s.received === last.received ? same + 1 : 0;
         last = s;
@@ -202,7 +182,7 @@ describe('SIGTERM while the daemon stores a load from a real HERO', () => {
     expect(recovered.events).toBe(spooled.length);
     let after: ActorStats | undefined;
     await waitFor(async () => {
-      after = await actorStats(port);
+      after = await actorStats(port, ACTOR);
       return after !== undefined && after.pending === 0 && after.spooled === 0;
     }, 'the spool to be stored after the restart', 180_000, 100);
     second.kill('SIGTERM');
@@ -248,7 +228,7 @@ describe('SIGTERM while the daemon stores a load from a real HERO', () => {
     const recovered = await second.waitForLog((l) => l.msg === 'recovered spooled events', 'the spool recovery log line', 30_000);
     let after: ActorStats | undefined;
     await waitFor(async () => {
-      after = await actorStats(port);
+      after = await actorStats(port, ACTOR);
       return after !== undefined && after.pending === 0 && after.spooled === 0;
     }, 'the spool to be stored after the restart', 180_000, 100);
     second.kill('SIGTERM');
