@@ -27,10 +27,12 @@
  * Its modification time is set to the stream's, i.e. when its last batch was written, not when
  * it was finalised: ArrowArchiver takes the schema of the newest file at start.
  */
-import { type FileHandle, mkdir, open, readFile, stat, unlink, utimes } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, rename, stat, unlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { type Data, Precision, RecordBatch, RecordBatchStreamReader, RecordBatchStreamWriter, Schema, Table, tableToIPC, TimeUnit, type Timestamp, Type } from 'apache-arrow';
-import { writeFileAtomic } from './atomic-file.js';
+import { type FsyncPolicy, writeFileAtomic } from './atomic-file.js';
+import { scanStream, type StreamLayout, writeIpcFile } from './arrow-ipc-file.js';
+import { temporaryName } from './write-workers.js';
 
 /** Whether appended batches are forced to the device before an append resolves. */
 export type ArrowFsync = 'none' | 'batch';
@@ -62,6 +64,7 @@ export class ArrowStreamFile {
   #bytes = 0;
   #rows = 0;
   #fsync: ArrowFsync;
+  readonly #stats: FileStats;
 
   private constructor(finalPath: string, schema: Schema, handle: FileHandle, fsync: ArrowFsync) {
     this.finalPath = finalPath;
@@ -69,6 +72,7 @@ export class ArrowStreamFile {
     this.schema = schema;
     this.#handle = handle;
     this.#fsync = fsync;
+    this.#stats = new FileStats(schema);
     this.openedAt = Date.now();
   }
 
@@ -114,6 +118,7 @@ export class ArrowStreamFile {
     }
     this.#bytes += bytes.byteLength;
     this.#rows += batch.numRows;
+    this.#stats.add(batch);
   }
 
   /** Closes the handle (idempotent); the `.arrows` file stays for {@link finalizeStreamFile}. */
@@ -126,7 +131,7 @@ export class ArrowStreamFile {
   /** Closes and turns the stream into the `.arrow` file. */
   async finalize(): Promise<FinalizeResult> {
     await this.close();
-    return finalizeStreamFile(this.streamPath, { fsync: this.#fsync });
+    return finalizeStreamFile(this.streamPath, { fsync: this.#fsync, stats: this.#stats });
   }
 }
 
@@ -142,8 +147,15 @@ export interface FinalizeResult {
 /**
  * Turns a `.arrows` stream file into its `.arrow` file, keeping every complete batch, and
  * removes the stream. Safe to run again after a crash at any point of it.
+ *
+ * The batches are not decoded: their bytes are copied behind a schema message carrying the
+ * statistics (see arrow-ipc-file.ts). `stats` are those gathered while the stream was written;
+ * without them (a stream a crash left), or when they do not cover the batches found, they are
+ * gathered by decoding one batch at a time. A stream whose framing the scan does not know (or
+ * with dictionary batches, which ArrowStreamFile does not write) is decoded whole and written
+ * again.
  */
-export async function finalizeStreamFile(streamPath: string, opts: { fsync?: ArrowFsync } = {}): Promise<FinalizeResult> {
+export async function finalizeStreamFile(streamPath: string, opts: { fsync?: ArrowFsync; stats?: FileStats } = {}): Promise<FinalizeResult> {
   if (!streamPath.endsWith('.arrows')) throw new Error(`not a stream file: ${streamPath}`);
   const finalPath = streamPath.slice(0, -1);
   if (await exists(finalPath)) {
@@ -151,21 +163,106 @@ export async function finalizeStreamFile(streamPath: string, opts: { fsync?: Arr
     await unlink(streamPath).catch(ignoreEnoent);
     return { file: finalPath, rows: 0, tornBytes: 0 };
   }
-  const streamStat = await stat(streamPath, { bigint: true });
-  const bytes = await readFile(streamPath);
+  const fsync = opts.fsync === 'none' ? 'none' : 'file';
+  const src = await open(streamPath, 'r');
+  let result: FinalizeResult;
+  let streamStat;
+  try {
+    streamStat = await src.stat({ bigint: true });
+    const size = Number(streamStat.size);
+    const layout = await scanStream(src, size);
+    if (layout === undefined || layout.messages.some((m) => m.kind === 'dictionary')) {
+      // Not written by this module (it writes no dictionaries): decoded whole.
+      result = await rewriteDecoded(await src.readFile(), finalPath, fsync);
+    } else {
+      let complete = layout;
+      let stats = opts.stats;
+      if (stats === undefined || stats.batches !== layout.messages.length) ({ complete, stats } = await statsByDecoding(src, layout));
+      if (stats.batches === 0) result = { file: undefined, rows: 0, tornBytes: size - complete.end };
+      else {
+        const schema = withStats(complete.schema, stats.entries());
+        await writeAtomically(finalPath, fsync, (out) => writeIpcFile(src, complete, schema, out));
+        result = { file: finalPath, rows: stats.rows, tornBytes: size - complete.end };
+      }
+    }
+  } finally {
+    await src.close();
+  }
+  if (result.file !== undefined) {
+    // When its rows were written (a finalisation at stop or at the next start comes later).
+    await utimes(finalPath, Number(streamStat.atimeNs) / 1e9, Number(streamStat.mtimeNs) / 1e9).catch(() => undefined);
+  }
+  await unlink(streamPath).catch(ignoreEnoent);
+  return result;
+}
+
+function withStats(schema: Schema, stats: Map<string, string>): Schema {
+  return new Schema(schema.fields, new Map([...schema.metadata].filter(([k]) => !k.startsWith(STATS_PREFIX)).concat([...stats])), schema.dictionaries);
+}
+
+/**
+ * Statistics of a stream's batches, decoding one at a time (with the stream's schema message
+ * before it). A batch that does not decode ends the stream there, as a torn write would.
+ */
+async function statsByDecoding(src: FileHandle, layout: StreamLayout): Promise<{ complete: StreamLayout; stats: FileStats }> {
+  const stats = new FileStats(layout.schema);
+  const head = await readAt(src, layout.schemaBlock.offset, layout.schemaBlock.metaDataLength);
+  for (let i = 0; i < layout.messages.length; i++) {
+    const m = layout.messages[i]!;
+    let batch: RecordBatch | undefined;
+    try {
+      const body = await readAt(src, m.offset, m.metaDataLength + m.bodyLength);
+      const reader = RecordBatchStreamReader.from(Buffer.concat([head, body]));
+      reader.open();
+      batch = reader.next().value as RecordBatch | undefined;
+    } catch {
+      batch = undefined;
+    }
+    if (batch === undefined) {
+      const messages = layout.messages.slice(0, i);
+      const last = messages.at(-1) ?? layout.schemaBlock;
+      return { complete: { ...layout, messages, end: last.offset + last.metaDataLength + last.bodyLength }, stats };
+    }
+    stats.add(batch);
+  }
+  return { complete: layout, stats };
+}
+
+async function readAt(handle: FileHandle, position: number, length: number): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(length);
+  const { bytesRead } = await handle.read(buf, 0, length, position);
+  if (bytesRead < length) throw Object.assign(new Error(`short read at ${position}`), { code: 'EIO' });
+  return buf;
+}
+
+/** The fallback: the whole stream decoded and written again as an IPC file. */
+async function rewriteDecoded(bytes: Uint8Array, finalPath: string, fsync: FsyncPolicy): Promise<FinalizeResult> {
   const { batches, schema, goodBytes } = readCompleteBatches(bytes);
   const rows = batches.reduce((n, b) => n + b.numRows, 0);
-  if (schema === undefined || batches.length === 0) {
-    await unlink(streamPath).catch(ignoreEnoent);
-    return { file: undefined, rows: 0, tornBytes: bytes.byteLength - goodBytes };
+  const tornBytes = bytes.byteLength - goodBytes;
+  if (schema === undefined || batches.length === 0) return { file: undefined, rows: 0, tornBytes };
+  const schemaWithStats = withStats(schema, fileStats(batches));
+  const ipc = tableToIPC(new Table(schemaWithStats, batches.map((b) => new RecordBatch(schemaWithStats, b.data))), 'file');
+  await writeFileAtomic(finalPath, [ipc], fsync);
+  return { file: finalPath, rows, tornBytes };
+}
+
+/** Writes `file` through a temporary file in its folder, renamed over it once complete. */
+async function writeAtomically(file: string, fsync: FsyncPolicy, write: (out: FileHandle) => Promise<void>): Promise<void> {
+  const tmp = temporaryName(path.dirname(file), path.basename(file));
+  const out = await open(tmp, 'wx');
+  try {
+    try {
+      await write(out);
+      if (fsync === 'file') await out.datasync();
+    } finally {
+      await out.close();
+    }
+    await rename(tmp, file);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
   }
-  const withStats = new Schema(schema.fields, new Map([...schema.metadata].filter(([k]) => !k.startsWith(STATS_PREFIX)).concat([...fileStats(batches)])), schema.dictionaries);
-  const ipc = tableToIPC(new Table(withStats, batches.map((b) => new RecordBatch(withStats, b.data))), 'file');
-  await writeFileAtomic(finalPath, [ipc], opts.fsync === 'none' ? 'none' : 'file');
-  // When its rows were written (a finalisation at stop or at the next start comes later).
-  await utimes(finalPath, Number(streamStat.atimeNs) / 1e9, Number(streamStat.mtimeNs) / 1e9).catch(() => undefined);
-  await unlink(streamPath).catch(ignoreEnoent);
-  return { file: finalPath, rows, tornBytes: bytes.byteLength - goodBytes };
 }
 
 /** The batches of an IPC stream up to the first incomplete message. */
@@ -222,28 +319,73 @@ const MAX_SOURCES = 1000;
  * (32, 64) and Timestamp (ms) column gives min, max and nulls.
  */
 export function fileStats(batches: readonly RecordBatch[]): Map<string, string> {
-  const out = new Map<string, string>([
-    [`${STATS_PREFIX}stats`, STATS_VERSION],
-    [`${STATS_PREFIX}batches`, String(batches.length)],
-    [`${STATS_PREFIX}rows`, String(batches.reduce((n, b) => n + b.numRows, 0))],
-  ]);
-  const fields = batches[0]?.schema.fields ?? [];
-  fields.forEach((field, j) => {
-    const chunks = batches.map((b) => b.data.children[j]!);
-    if (field.name === 'source' && field.type.typeId === Type.Utf8) {
-      const sources = distinctStrings(chunks);
-      if (sources !== undefined) out.set(`${STATS_PREFIX}sources`, JSON.stringify([...sources].sort()));
-      return;
-    }
-    const range = numberRange(field.type, chunks);
-    if (range === undefined) return;
-    if (range.min !== undefined) {
-      out.set(`${STATS_PREFIX}${field.name}.min`, String(Number(range.min)));
-      out.set(`${STATS_PREFIX}${field.name}.max`, String(Number(range.max)));
-    }
-    out.set(`${STATS_PREFIX}${field.name}.nulls`, String(range.nulls));
-  });
-  return out;
+  const stats = new FileStats(batches[0]?.schema);
+  for (const b of batches) stats.add(b);
+  return stats.entries();
+}
+
+interface Range {
+  min: number | bigint | undefined;
+  max: number | bigint | undefined;
+  nulls: number;
+}
+
+/** {@link fileStats} gathered one batch at a time, as batches are appended. */
+export class FileStats {
+  #batches = 0;
+  #rows = 0;
+  readonly #fields: Schema['fields'];
+  readonly #sourceColumn: number;
+  /** Distinct sources; undefined beyond {@link MAX_SOURCES}. */
+  #sources: Set<string> | undefined = new Set();
+  /** Per column: its range, or undefined for columns without one. */
+  readonly #ranges: (Range | undefined)[];
+
+  constructor(schema: Schema | undefined) {
+    this.#fields = schema?.fields ?? [];
+    this.#sourceColumn = this.#fields.findIndex((f) => f.name === 'source' && f.type.typeId === Type.Utf8);
+    this.#ranges = this.#fields.map((f, j) => (j !== this.#sourceColumn && hasRange(f.type) ? { min: undefined, max: undefined, nulls: 0 } : undefined));
+  }
+
+  /** Record batches added. */
+  get batches(): number {
+    return this.#batches;
+  }
+  get rows(): number {
+    return this.#rows;
+  }
+
+  add(batch: RecordBatch): void {
+    this.#batches++;
+    this.#rows += batch.numRows;
+    const children = batch.data.children;
+    if (this.#sources !== undefined && this.#sourceColumn >= 0) this.#sources = addDistinctStrings(this.#sources, children[this.#sourceColumn]!);
+    this.#ranges.forEach((range, j) => {
+      if (range !== undefined) addRange(range, children[j]!);
+    });
+  }
+
+  entries(): Map<string, string> {
+    const out = new Map<string, string>([
+      [`${STATS_PREFIX}stats`, STATS_VERSION],
+      [`${STATS_PREFIX}batches`, String(this.#batches)],
+      [`${STATS_PREFIX}rows`, String(this.#rows)],
+    ]);
+    this.#fields.forEach((field, j) => {
+      if (j === this.#sourceColumn) {
+        if (this.#sources !== undefined) out.set(`${STATS_PREFIX}sources`, JSON.stringify([...this.#sources].sort()));
+        return;
+      }
+      const range = this.#ranges[j];
+      if (range === undefined) return;
+      if (range.min !== undefined) {
+        out.set(`${STATS_PREFIX}${field.name}.min`, String(Number(range.min)));
+        out.set(`${STATS_PREFIX}${field.name}.max`, String(Number(range.max)));
+      }
+      out.set(`${STATS_PREFIX}${field.name}.nulls`, String(range.nulls));
+    });
+    return out;
+  }
 }
 
 function isValid(d: Data, i: number): boolean {
@@ -253,48 +395,48 @@ function isValid(d: Data, i: number): boolean {
   return (bitmap[k >> 3]! & (1 << (k & 7))) !== 0;
 }
 
-/** The distinct strings of Utf8 chunks (decoding a value only when it differs from the one before), undefined beyond {@link MAX_SOURCES}. */
-function distinctStrings(chunks: readonly Data[]): Set<string> | undefined {
-  const out = new Set<string>();
-  const decoder = new TextDecoder();
-  for (const d of chunks) {
-    const offsets = d.valueOffsets as Int32Array;
-    const bytes = d.values as Uint8Array;
-    let prev: Uint8Array | undefined;
-    for (let i = 0; i < d.length; i++) {
-      if (!isValid(d, i)) continue;
-      const v = bytes.subarray(offsets[i]!, offsets[i + 1]!); // sliced data: offsets and values start at the slice
-      if (prev !== undefined && Buffer.compare(prev, v) === 0) continue;
-      prev = v;
-      out.add(decoder.decode(v));
-      if (out.size > MAX_SOURCES) return undefined;
-    }
+const decoder = new TextDecoder();
+
+/** Adds the distinct strings of a Utf8 chunk to `out` (decoding a value only when it differs from the one before); undefined beyond {@link MAX_SOURCES}. */
+function addDistinctStrings(out: Set<string>, d: Data): Set<string> | undefined {
+  const offsets = d.valueOffsets as Int32Array;
+  const bytes = d.values as Uint8Array;
+  let prev: Uint8Array | undefined;
+  for (let i = 0; i < d.length; i++) {
+    if (!isValid(d, i)) continue;
+    const v = bytes.subarray(offsets[i]!, offsets[i + 1]!); // sliced data: offsets and values start at the slice
+    if (prev !== undefined && Buffer.compare(prev, v) === 0) continue;
+    prev = v;
+    out.add(decoder.decode(v));
+    if (out.size > MAX_SOURCES) return undefined;
   }
   return out;
 }
 
-/** Least and greatest non-null, non-NaN value of number chunks; undefined for other types. */
-function numberRange(type: RecordBatch['schema']['fields'][number]['type'], chunks: readonly Data[]): { min: number | bigint | undefined; max: number | bigint | undefined; nulls: number } | undefined {
-  const ok =
+/** Number types with a range in the statistics. */
+function hasRange(type: Schema['fields'][number]['type']): boolean {
+  return (
     type.typeId === Type.Int ||
     (type.typeId === Type.Float && (type as { precision: Precision }).precision !== Precision.HALF) ||
-    (type.typeId === Type.Timestamp && (type as Timestamp).unit === TimeUnit.MILLISECOND);
-  if (!ok) return undefined;
-  let min: number | bigint | undefined;
-  let max: number | bigint | undefined;
-  let nulls = 0;
-  for (const d of chunks) {
-    const values = d.values as ArrayLike<number | bigint>;
-    for (let i = 0; i < d.length; i++) {
-      if (!isValid(d, i)) {
-        nulls++;
-        continue;
-      }
-      const v = values[i]!; // sliced data: values start at the slice, the bitmap does not
-      if (v !== v) continue; // NaN
-      if (min === undefined || v < min) min = v;
-      if (max === undefined || v > max) max = v;
+    (type.typeId === Type.Timestamp && (type as Timestamp).unit === TimeUnit.MILLISECOND)
+  );
+}
+
+/** Widens `range` by the non-null, non-NaN values of a number chunk and counts its nulls. */
+function addRange(range: Range, d: Data): void {
+  const values = d.values as ArrayLike<number | bigint>;
+  let { min, max, nulls } = range;
+  for (let i = 0; i < d.length; i++) {
+    if (!isValid(d, i)) {
+      nulls++;
+      continue;
     }
+    const v = values[i]!; // sliced data: values start at the slice, the bitmap does not
+    if (v !== v) continue; // NaN
+    if (min === undefined || v < min) min = v;
+    if (max === undefined || v > max) max = v;
   }
-  return { min, max, nulls };
+  range.min = min;
+  range.max = max;
+  range.nulls = nulls;
 }

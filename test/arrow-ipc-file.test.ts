@@ -1,0 +1,171 @@
+import { copyFile, open, readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { RecordBatch, RecordBatchStreamWriter, Schema, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
+import { afterEach, describe, expect, it } from 'vitest';
+import { fileSchema, type Row, rowsToBatch } from '../src/formats/arrow-table.js';
+import { scanStream } from '../src/storage/arrow-ipc-file.js';
+import { ArrowStreamFile, fileStats, finalizeStreamFile, readCompleteBatches, STATS_PREFIX } from '../src/storage/arrow-stream-file.js';
+import { tempDir } from './helpers/harness.js';
+import { runPython } from './helpers/python.js';
+
+const SCHEMA = fileSchema([
+  { name: 'n', kind: 'int64' },
+  { name: 'v', kind: 'float64' },
+  { name: 'f', kind: 'float32' },
+  { name: 'ok', kind: 'bool' },
+  { name: 'label', kind: 'utf8' },
+  { name: 'raw', kind: 'binary' },
+  { name: 'vec', kind: 'float32[3]' },
+]);
+
+/** Rows of batch `b`: every column, with nulls and a NaN, sources alternating. */
+function rows(b: number, n: number): Row[] {
+  return Array.from({ length: n }, (_, i) => {
+    const k = b * 100 + i;
+    return {
+      source: k % 3 === 0 ? 'cam-1' : 'cam-2',
+      receivedAt: 1_700_000_000_000 + k,
+      values: [k % 7 === 0 ? null : BigInt(k - 50), k % 11 === 0 ? Number.NaN : k / 8, k / 4, k % 2 === 0, k % 5 === 0 ? null : `label ${k} é`, Uint8Array.of(k & 255, 1), [k, k + 1, k + 2]],
+    };
+  });
+}
+
+/**
+ * What the decode-and-encode path (apache-arrow's file writer) writes for the batches of stream
+ * `bytes`. Its file has no schema message after the magic, only the footer's schema; the
+ * copied file has both (as pyarrow writes files), so the two are compared by content.
+ */
+function reference(bytes: Uint8Array): Uint8Array {
+  const { schema: streamSchema, batches } = readCompleteBatches(bytes);
+  const schema = new Schema(streamSchema!.fields, new Map([...streamSchema!.metadata, ...fileStats(batches)]));
+  return tableToIPC(new Table(schema, batches.map((b) => new RecordBatch(schema, b.data))), 'file');
+}
+
+/** Same schema (with metadata), batches and bytes of every batch. */
+function expectSameContent(file: Uint8Array, ref: Uint8Array): void {
+  const a = tableFromIPC(file);
+  const b = tableFromIPC(ref);
+  expect(a.batches.length).toBe(b.batches.length);
+  expect([...a.schema.metadata]).toEqual([...b.schema.metadata]);
+  expect(Buffer.from(tableToIPC(a, 'stream')).equals(Buffer.from(tableToIPC(b, 'stream')))).toBe(true);
+}
+
+describe('finalising an Arrow stream by copying its batches', () => {
+  let cleanup = async () => {};
+  afterEach(() => cleanup());
+
+  async function writeStream(final: string, batches: number, fsync: 'none' | 'batch' = 'none'): Promise<ArrowStreamFile> {
+    const file = await ArrowStreamFile.create(final, SCHEMA, fsync);
+    for (let b = 0; b < batches; b++) await file.append(rowsToBatch(SCHEMA, rows(b, 37 + b)));
+    return file;
+  }
+
+  it('writes what decoding and encoding writes, with the statistics gathered while writing', async () => {
+    const t = await tempDir();
+    cleanup = t.cleanup;
+    const final = path.join(t.dir, 'x.arrow');
+    const file = await writeStream(final, 5, 'batch');
+    const stream = await readFile(`${final}s`);
+    const res = await file.finalize();
+    expect(res).toEqual({ file: final, rows: 37 + 38 + 39 + 40 + 41, tornBytes: 0 });
+    const written = await readFile(final);
+    expectSameContent(written, reference(stream));
+    expect(await readdir(t.dir)).toEqual(['x.arrow']);
+    // The statistics are those of the rows: nulls, NaN skipped, both sources.
+    const meta = tableFromIPC(written).schema.metadata;
+    expect(meta.get(`${STATS_PREFIX}rows`)).toBe('195');
+    expect(meta.get(`${STATS_PREFIX}batches`)).toBe('5');
+    expect(meta.get(`${STATS_PREFIX}sources`)).toBe('["cam-1","cam-2"]');
+    expect(meta.get(`${STATS_PREFIX}n.min`)).toBe('-49');
+    expect(meta.get(`${STATS_PREFIX}n.max`)).toBe(String(440 - 50));
+    expect(meta.get(`${STATS_PREFIX}n.nulls`)).toBe(String(rowsOf(5).filter((k) => k % 7 === 0).length));
+  });
+
+  it('a stream left by a crash (no statistics at hand) gives the same file', async () => {
+    const t = await tempDir();
+    cleanup = t.cleanup;
+    const final = path.join(t.dir, 'x.arrow');
+    const file = await writeStream(final, 4);
+    await file.close();
+    const stream = await readFile(`${final}s`);
+    expect(await finalizeStreamFile(`${final}s`)).toEqual({ file: final, rows: 37 + 38 + 39 + 40, tornBytes: 0 });
+    expectSameContent(await readFile(final), reference(stream));
+  });
+
+  it('pyarrow reads every value and the statistics of a copied file', async () => {
+    const t = await tempDir();
+    cleanup = t.cleanup;
+    const final = path.join(t.dir, 'x.arrow');
+    await (await writeStream(final, 3)).finalize();
+    const out = runPython(
+      `import sys, json, math, pyarrow.ipc as ipc
+r = ipc.open_file(sys.argv[1])
+t = r.read_all()
+t.validate(full=True)
+# The file holds the stream format after its 8-byte magic: a stream reader gets the same table.
+s = ipc.open_stream(open(sys.argv[1], 'rb').read()[8:]).read_all()
+assert repr(s.to_pylist()) == repr(t.to_pylist()) and s.schema.equals(t.schema, check_metadata=True), 'stream view differs'
+print(json.dumps({'batches': r.num_record_batches, 'rows': t.num_rows, 'n': t.column('n').to_pylist()[:8], 'label': t.column('label').to_pylist()[:6],
+  'vec': t.column('vec').to_pylist()[1], 'raw': list(t.column('raw').to_pylist()[2]), 'nan': math.isnan(t.column('v').to_pylist()[0]),
+  'sources': t.schema.metadata[b'heros_archiver.sources'].decode()}))`,
+      '',
+      [final],
+    ).toString();
+    expect(JSON.parse(out)).toEqual({
+      batches: 3,
+      rows: 37 + 38 + 39,
+      n: [null, -49, -48, -47, -46, -45, -44, null],
+      label: [null, 'label 1 é', 'label 2 é', 'label 3 é', 'label 4 é', null],
+      vec: [1, 2, 3],
+      raw: [2, 1],
+      nan: true,
+      sources: '["cam-1","cam-2"]',
+    });
+  });
+
+  it('a torn last batch and a batch with broken metadata end the file where they start', async () => {
+    const t = await tempDir();
+    cleanup = t.cleanup;
+    const final = path.join(t.dir, 'x.arrow');
+    await (await writeStream(final, 4)).close();
+    const h = await open(`${final}s`, 'r');
+    const size = (await h.stat()).size;
+    const layout = (await scanStream(h, size))!;
+    await h.close();
+    expect(layout.messages.map((m) => m.kind)).toEqual(['record', 'record', 'record', 'record']);
+    expect(layout.end).toBe(size);
+    // Torn: a crash in the middle of the fourth batch.
+    await copyFile(`${final}s`, path.join(t.dir, 'torn.arrows'));
+    await truncate(path.join(t.dir, 'torn.arrows'), size - 5);
+    expect(await finalizeStreamFile(path.join(t.dir, 'torn.arrows'))).toEqual({ file: path.join(t.dir, 'torn.arrow'), rows: 37 + 38 + 39, tornBytes: size - 5 - layout.messages[3]!.offset });
+    // Broken: the third batch's metadata overwritten (its framing kept).
+    const third = layout.messages[2]!;
+    const bytes = await readFile(`${final}s`);
+    bytes.fill(0x41, third.offset + 8, third.offset + third.metaDataLength);
+    await writeFile(path.join(t.dir, 'broken.arrows'), bytes);
+    expect(await finalizeStreamFile(path.join(t.dir, 'broken.arrows'))).toEqual({ file: path.join(t.dir, 'broken.arrow'), rows: 37 + 38, tornBytes: size - third.offset });
+    const rowsIn = async (name: string): Promise<number> => tableFromIPC(await readFile(path.join(t.dir, name))).numRows;
+    expect(await rowsIn('torn.arrow')).toBe(37 + 38 + 39);
+    expect(await rowsIn('broken.arrow')).toBe(37 + 38);
+  });
+
+  it('a stream in the old framing (no continuation markers) is decoded and written again', async () => {
+    const t = await tempDir();
+    cleanup = t.cleanup;
+    const writer = new RecordBatchStreamWriter({ writeLegacyIpcFormat: true });
+    writer.write(rowsToBatch(SCHEMA, rows(0, 10)));
+    writer.write(rowsToBatch(SCHEMA, rows(1, 12)));
+    const legacy = path.join(t.dir, 'old.arrows');
+    await writeFile(legacy, writer.toUint8Array(true));
+    expect(await finalizeStreamFile(legacy)).toMatchObject({ file: path.join(t.dir, 'old.arrow'), rows: 22 });
+    const table = tableFromIPC(await readFile(path.join(t.dir, 'old.arrow')));
+    expect(table.numRows).toBe(22);
+    expect(table.schema.metadata.get(`${STATS_PREFIX}rows`)).toBe('22');
+    expect((await stat(legacy).catch(() => undefined)) === undefined).toBe(true);
+  });
+});
+
+/** The row numbers k of batches 0 … count-1 as {@link rows} makes them. */
+function rowsOf(count: number): number[] {
+  return Array.from({ length: count }, (_, b) => Array.from({ length: 37 + b }, (_, i) => b * 100 + i)).flat();
+}
