@@ -166,7 +166,13 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
     spool_sync_interval_ms: { type: 'integer', default: 10, min: 0, max: 10_000, doc: 'Group commit interval of the spool: one fdatasync covers every event of the interval.' },
   };
 
+  /** Runs the workers, at most `concurrency` at once. */
   readonly #queue: PQueue;
+  /** Items waiting for a worker, in order (from `#readyHead` on). */
+  #ready: Item[] = [];
+  #readyHead = 0;
+  /** Workers added to the queue and not yet finished. */
+  #workers = 0;
   readonly #pending = new Set<Item>();
   readonly #backoff: BackoffOptions;
   readonly #abort = new AbortController();
@@ -478,6 +484,8 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
       this.#abort.abort(new ArchiverError('ARCHIVER_STOPPED_UNSTORED', 'actor stopped', { actorId: this.id }));
       for (const c of this.#running) c.abort(this.#abort.signal.reason);
       this.#queue.clear();
+      this.#ready = [];
+      this.#readyHead = 0;
       const left = [...this.#pending];
       for (const item of left) if (item.retryTimer !== undefined) clearTimeout(item.retryTimer);
       // What the drain could not store stays in (or goes to) the spool and is stored first at
@@ -508,11 +516,37 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
     await this.#spool?.close();
   }
 
+  /**
+   * Queues an item for a store. The queue runs up to `concurrency` workers, each storing one
+   * item after the other until none is left, rather than one task per item: a task of the queue
+   * costs about a microsecond, which at 100 000 small events per second was its own bottleneck.
+   */
   #enqueue(item: Item): void {
-    void this.#queue.add(() => this.#attempt(item)).catch((err: unknown) => {
-      // p-queue rejects only when cleared or aborted; the item is handled by onStop then.
-      if (!item.done) this.logger.debug({ err }, 'queue task rejected');
-    });
+    this.#ready.push(item);
+    if (this.#workers >= (this.options.concurrency ?? 1)) return;
+    this.#workers++;
+    // Never more workers than the queue runs at once: each starts at once (so clearing the
+    // queue leaves no worker counted that will not run) and its items are handled by onStop.
+    void this.#queue.add(() => this.#work()).catch((err: unknown) => this.logger.debug({ err }, 'queue task rejected'));
+  }
+
+  async #work(): Promise<void> {
+    try {
+      for (let item = this.#nextReady(); item !== undefined; item = this.#nextReady()) await this.#attempt(item);
+    } finally {
+      this.#workers--;
+    }
+  }
+
+  #nextReady(): Item | undefined {
+    if (this.#readyHead >= this.#ready.length) return undefined;
+    const item = this.#ready[this.#readyHead]!;
+    this.#ready[this.#readyHead++] = undefined as never;
+    if (this.#readyHead >= 1024 && this.#readyHead * 2 >= this.#ready.length) {
+      this.#ready = this.#ready.slice(this.#readyHead);
+      this.#readyHead = 0;
+    }
+    return item;
   }
 
   async #attempt(item: Item): Promise<void> {
