@@ -123,6 +123,20 @@ export interface ArchiverStats {
   spoolBytes: number;
 }
 
+/** A store running now: when it times out, and how its attempt is failed then. */
+interface RunningStore {
+  readonly deadline: number;
+  readonly reject: (err: unknown) => void;
+}
+
+/**
+ * How often running stores are checked for their timeout: an eighth of it, between 5 ms and
+ * 1 s, so a store is aborted at most that long after its deadline.
+ */
+function sweepIntervalMs(timeoutMs: number): number {
+  return Math.min(1000, Math.max(5, Math.floor(timeoutMs / 8)));
+}
+
 interface Item {
   readonly source: string;
   readonly payload: PyValue;
@@ -156,7 +170,7 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
     max_retries: { type: 'integer', default: 5, min: 0, doc: 'Retries after a failed store before the event goes to the dead-letter folder.' },
     retry_delay_ms: { type: 'integer', default: DEFAULT_BACKOFF.initialMs, min: 0, doc: 'Delay before the first retry (ms); doubles per retry, with jitter.' },
     retry_max_delay_ms: { type: 'integer', default: DEFAULT_BACKOFF.maxMs, min: 0, doc: 'Longest delay between two retries (ms).' },
-    store_timeout_ms: { type: 'integer', default: 60_000, min: 1, doc: 'A store still running after this many ms is aborted and retried.' },
+    store_timeout_ms: { type: 'integer', default: 60_000, min: 1, doc: 'A store still running after this many ms is aborted and retried (checked every eighth of it, 5 ms to 1 s).' },
     concurrency: { type: 'integer', default: 1, min: 1, max: 64, doc: 'Stores running at once. 1 keeps the order of files written to the same name.' },
     root: { type: 'string', nonEmpty: true, doc: "Folder that rendered paths must stay inside. Default: the daemon's `--root`." },
     durability: { type: 'string', enum: ['spool', 'memory'], default: 'spool', doc: '`spool`: every event is in the disk spool (group-committed with fdatasync) before it counts as received, so a crash loses nothing accepted; `memory`: events wait in memory (the spool takes only the overflow), faster, but a crash loses the in-memory queue.' },
@@ -178,7 +192,9 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
   readonly #abort = new AbortController();
   /** Controllers of the stores running now; aborted together when the actor stops for good.
    *  (One listener per store on the shared signal would cost O(n) per add with many in flight.) */
-  readonly #running = new Set<AbortController>();
+  readonly #running = new Map<AbortController, RunningStore>();
+  /** Times out running stores (one timer for all of them rather than one per store). */
+  #sweeper: NodeJS.Timeout | undefined;
   readonly #stats: ArchiverStats = { received: 0, stored: 0, retried: 0, deadLettered: 0, storageFaults: 0, refused: 0, durable: 0, pending: 0, spooled: 0, spoolBytes: 0 };
   #spool: Spool | undefined;
   #memItems = 0;
@@ -482,7 +498,7 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
     await this.#pump;
     if (!drained) {
       this.#abort.abort(new ArchiverError('ARCHIVER_STOPPED_UNSTORED', 'actor stopped', { actorId: this.id }));
-      for (const c of this.#running) c.abort(this.#abort.signal.reason);
+      for (const c of this.#running.keys()) c.abort(this.#abort.signal.reason);
       this.#queue.clear();
       this.#ready = [];
       this.#readyHead = 0;
@@ -513,6 +529,8 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
       );
     }
     await this.#queue.onIdle();
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
     await this.#spool?.close();
   }
 
@@ -552,21 +570,15 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
   async #attempt(item: Item): Promise<void> {
     if (item.done) return;
     item.attempts++;
-    const timeoutMs = this.options.store_timeout_ms ?? 60_000;
     const controller = new AbortController();
-    this.#running.add(controller);
     if (this.#abort.signal.aborted) controller.abort(this.#abort.signal.reason);
-    let timer: NodeJS.Timeout | undefined;
     const began = performance.now();
     try {
-      // One promise settled by the store or by the timeout, whichever comes first (a store
-      // that throws synchronously rejects it too).
+      // One promise settled by the store or by the timeout sweep, whichever comes first (a
+      // store that throws synchronously rejects it too).
       await new Promise<void>((resolve, reject) => {
-        timer = setTimeout(() => {
-          const err = new ArchiverError('ARCHIVER_STORE_TIMEOUT', `store did not finish within ${timeoutMs} ms`, { actorId: this.id });
-          controller.abort(err);
-          reject(err);
-        }, timeoutMs);
+        this.#running.set(controller, { deadline: began + this.#storeTimeoutMs(), reject });
+        this.#sweeper ??= setInterval(() => this.#sweepTimeouts(), sweepIntervalMs(this.#storeTimeoutMs()));
         this.store(item.source, item.payload, Object.fromEntries(item.metadata) as Metadata, {
           signal: controller.signal,
           attempt: item.attempts,
@@ -587,8 +599,23 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
       if (item.done) return;
       this.#failed(item, err);
     } finally {
-      clearTimeout(timer);
       this.#running.delete(controller);
+    }
+  }
+
+  #storeTimeoutMs(): number {
+    return this.options.store_timeout_ms ?? 60_000;
+  }
+
+  /** Aborts and fails every store running past its deadline. */
+  #sweepTimeouts(): void {
+    const now = performance.now();
+    for (const [controller, run] of this.#running) {
+      if (now < run.deadline) continue;
+      this.#running.delete(controller);
+      const err = new ArchiverError('ARCHIVER_STORE_TIMEOUT', `store did not finish within ${this.#storeTimeoutMs()} ms`, { actorId: this.id });
+      controller.abort(err);
+      run.reject(err);
     }
   }
 
