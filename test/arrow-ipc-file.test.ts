@@ -165,6 +165,36 @@ print(json.dumps({'batches': r.num_record_batches, 'rows': t.num_rows, 'n': t.co
   });
 });
 
+describe('file statistics of 64-bit integer columns', () => {
+  it('min and max over both halves of each value, signed and unsigned, with nulls', () => {
+    const schema = fileSchema([
+      { name: 'i', kind: 'int64' },
+      { name: 'u', kind: 'uint64' },
+    ]);
+    const ints = [0n, -1n, 2n ** 32n, -(2n ** 32n) - 5n, 2n ** 62n + 3n, -(2n ** 63n), 2n ** 63n - 1n, 4_294_967_295n, -4_294_967_296n, 7n];
+    const uints = [0n, 2n ** 64n - 1n, 2n ** 63n, 2n ** 32n - 1n, 2n ** 32n, 5n, 2n ** 63n - 1n, 1n, 2n ** 40n, 3n];
+    // Two batches, nulls in each; every permutation order is covered by rotating the values.
+    for (let rot = 0; rot < ints.length; rot++) {
+      const r = (a: bigint[]): bigint[] => [...a.slice(rot), ...a.slice(0, rot)];
+      const is = r(ints);
+      const us = r(uints);
+      const row = (k: number): Row => ({ source: 's', receivedAt: k, values: [k === 3 ? null : is[k]!, k === 6 ? null : us[k]!] });
+      const b1 = rowsToBatch(schema, [0, 1, 2, 3, 4].map(row));
+      const b2 = rowsToBatch(schema, [5, 6, 7, 8, 9].map(row));
+      const stats = fileStats([b1, b2]);
+      const live = (a: bigint[], skip: number): bigint[] => a.filter((_, k) => k !== skip);
+      const min = (a: bigint[]): bigint => a.reduce((x, y) => (y < x ? y : x));
+      const max = (a: bigint[]): bigint => a.reduce((x, y) => (y > x ? y : x));
+      expect(stats.get(`${STATS_PREFIX}i.min`)).toBe(String(Number(min(live(is, 3)))));
+      expect(stats.get(`${STATS_PREFIX}i.max`)).toBe(String(Number(max(live(is, 3)))));
+      expect(stats.get(`${STATS_PREFIX}u.min`)).toBe(String(Number(min(live(us, 6)))));
+      expect(stats.get(`${STATS_PREFIX}u.max`)).toBe(String(Number(max(live(us, 6)))));
+      expect(stats.get(`${STATS_PREFIX}i.nulls`)).toBe('1');
+      expect(stats.get(`${STATS_PREFIX}u.nulls`)).toBe('1');
+    }
+  });
+});
+
 /** The row numbers k of batches 0 … count-1 as {@link rows} makes them. */
 function rowsOf(count: number): number[] {
   return Array.from({ length: count }, (_, b) => Array.from({ length: 37 + b }, (_, i) => b * 100 + i)).flat();

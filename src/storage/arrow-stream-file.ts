@@ -401,16 +401,25 @@ const decoder = new TextDecoder();
 function addDistinctStrings(out: Set<string>, d: Data): Set<string> | undefined {
   const offsets = d.valueOffsets as Int32Array;
   const bytes = d.values as Uint8Array;
-  let prev: Uint8Array | undefined;
+  let prevStart = -1;
+  let prevEnd = -1;
   for (let i = 0; i < d.length; i++) {
     if (!isValid(d, i)) continue;
-    const v = bytes.subarray(offsets[i]!, offsets[i + 1]!); // sliced data: offsets and values start at the slice
-    if (prev !== undefined && Buffer.compare(prev, v) === 0) continue;
-    prev = v;
-    out.add(decoder.decode(v));
+    const start = offsets[i]!; // sliced data: offsets and values start at the slice
+    const end = offsets[i + 1]!;
+    if (prevStart >= 0 && sameBytes(bytes, prevStart, prevEnd, start, end)) continue;
+    prevStart = start;
+    prevEnd = end;
+    out.add(decoder.decode(bytes.subarray(start, end)));
     if (out.size > MAX_SOURCES) return undefined;
   }
   return out;
+}
+
+function sameBytes(bytes: Uint8Array, a: number, aEnd: number, b: number, bEnd: number): boolean {
+  if (aEnd - a !== bEnd - b) return false;
+  for (; a < aEnd; a++, b++) if (bytes[a] !== bytes[b]) return false;
+  return true;
 }
 
 /** Number types with a range in the statistics. */
@@ -425,18 +434,52 @@ function hasRange(type: Schema['fields'][number]['type']): boolean {
 /** Widens `range` by the non-null, non-NaN values of a number chunk and counts its nulls. */
 function addRange(range: Range, d: Data): void {
   const values = d.values as ArrayLike<number | bigint>;
-  let { min, max, nulls } = range;
+  if (values instanceof BigInt64Array || values instanceof BigUint64Array) {
+    addBigRange(range, d, values);
+    return;
+  }
+  const numbers = values as ArrayLike<number>;
+  let min = range.min as number | undefined;
+  let max = range.max as number | undefined;
+  const allValid = d.nullCount === 0;
   for (let i = 0; i < d.length; i++) {
-    if (!isValid(d, i)) {
-      nulls++;
+    if (!allValid && !isValid(d, i)) {
+      range.nulls++;
       continue;
     }
-    const v = values[i]!; // sliced data: values start at the slice, the bitmap does not
+    const v = numbers[i]!; // sliced data: values start at the slice, the bitmap does not
     if (v !== v) continue; // NaN
     if (min === undefined || v < min) min = v;
     if (max === undefined || v > max) max = v;
   }
   range.min = min;
   range.max = max;
-  range.nulls = nulls;
+}
+
+/**
+ * {@link addRange} for 64-bit integers without a BigInt per value: the least and greatest are
+ * found by index, comparing the two 32-bit halves (high signed for int64, unsigned otherwise;
+ * low unsigned), and only they become BigInts.
+ */
+function addBigRange(range: Range, d: Data, values: BigInt64Array | BigUint64Array): void {
+  const halves = new Uint32Array(values.buffer, values.byteOffset, values.length * 2);
+  const signed = values instanceof BigInt64Array;
+  const high = (i: number): number => (signed ? halves[2 * i + 1]! | 0 : halves[2 * i + 1]!);
+  const less = (i: number, j: number): boolean => high(i) < high(j) || (high(i) === high(j) && halves[2 * i]! < halves[2 * j]!);
+  const allValid = d.nullCount === 0;
+  let lo = -1;
+  let hi = -1;
+  for (let i = 0; i < d.length; i++) {
+    if (!allValid && !isValid(d, i)) {
+      range.nulls++;
+      continue;
+    }
+    if (lo < 0 || less(i, lo)) lo = i;
+    if (hi < 0 || less(hi, i)) hi = i;
+  }
+  if (lo < 0) return;
+  const min = values[lo]!;
+  const max = values[hi]!;
+  if (range.min === undefined || min < range.min) range.min = min;
+  if (range.max === undefined || max > range.max) range.max = max;
 }
