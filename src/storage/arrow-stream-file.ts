@@ -27,10 +27,10 @@
  * Its modification time is set to the stream's, i.e. when its last batch was written, not when
  * it was finalised: ArrowArchiver takes the schema of the newest file at start.
  */
-import { type FileHandle, mkdir, open, rename, stat, unlink, utimes } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, stat, unlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { type Data, Precision, RecordBatch, RecordBatchStreamReader, RecordBatchStreamWriter, Schema, Table, tableToIPC, TimeUnit, type Timestamp, Type } from 'apache-arrow';
-import { type FsyncPolicy, writeFileAtomic } from './atomic-file.js';
+import { type FsyncPolicy, writeFileAtomic, writeThroughTemporary } from './atomic-file.js';
 import { scanStream, type StreamLayout, writeIpcFile } from './arrow-ipc-file.js';
 import { temporaryName } from './write-workers.js';
 
@@ -181,7 +181,7 @@ export async function finalizeStreamFile(streamPath: string, opts: { fsync?: Arr
       if (stats.batches === 0) result = { file: undefined, rows: 0, tornBytes: size - complete.end };
       else {
         const schema = withStats(complete.schema, stats.entries());
-        await writeAtomically(finalPath, fsync, (out) => writeIpcFile(src, complete, schema, out));
+        await writeThroughTemporary(finalPath, temporaryName(path.dirname(finalPath), path.basename(finalPath)), fsync, (out) => writeIpcFile(src, complete, schema, out));
         result = { file: finalPath, rows: stats.rows, tornBytes: size - complete.end };
       }
     }
@@ -245,24 +245,6 @@ async function rewriteDecoded(bytes: Uint8Array, finalPath: string, fsync: Fsync
   const ipc = tableToIPC(new Table(schemaWithStats, batches.map((b) => new RecordBatch(schemaWithStats, b.data))), 'file');
   await writeFileAtomic(finalPath, [ipc], fsync);
   return { file: finalPath, rows, tornBytes };
-}
-
-/** Writes `file` through a temporary file in its folder, renamed over it once complete. */
-async function writeAtomically(file: string, fsync: FsyncPolicy, write: (out: FileHandle) => Promise<void>): Promise<void> {
-  const tmp = temporaryName(path.dirname(file), path.basename(file));
-  const out = await open(tmp, 'wx');
-  try {
-    try {
-      await write(out);
-      if (fsync === 'file') await out.datasync();
-    } finally {
-      await out.close();
-    }
-    await rename(tmp, file);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
 }
 
 /** The batches of an IPC stream up to the first incomplete message. */

@@ -5,7 +5,7 @@
  * open finds no folder, large ones from a cache of created folders, so that a camera writing
  * thousands of files per folder does not pay a `mkdir` per file.
  */
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { temporaryName, writeViaWorker } from './write-workers.js';
 
@@ -41,6 +41,18 @@ export async function writeFileAtomic(file: string, chunks: readonly Uint8Array[
 
 /** The fs/promises path: the data is written from where it lies. */
 export async function writeFileAtomicAsync(file: string, tmp: string, chunks: readonly Uint8Array[] | string, fsync: FsyncPolicy): Promise<void> {
+  await writeThroughTemporary(file, tmp, fsync, async (handle) => {
+    if (typeof chunks === 'string') await handle.writeFile(chunks, 'utf8');
+    else if (chunks.length === 1) await handle.writeFile(chunks[0]!);
+    else await writeAll(handle, chunks);
+  });
+}
+
+/**
+ * Creates `tmp` (its folder too, when missing), lets `write` fill it, syncs it with `fsync:
+ * 'file'`, and renames it to `file`; on failure `tmp` is removed.
+ */
+export async function writeThroughTemporary(file: string, tmp: string, fsync: FsyncPolicy, write: (handle: FileHandle) => Promise<void>): Promise<void> {
   const dir = path.dirname(file);
   await ensureDir(dir);
   let handle;
@@ -55,9 +67,7 @@ export async function writeFileAtomicAsync(file: string, tmp: string, chunks: re
   }
   try {
     try {
-      if (typeof chunks === 'string') await handle.writeFile(chunks, 'utf8');
-      else if (chunks.length === 1) await handle.writeFile(chunks[0]!);
-      else await writeAll(handle, chunks);
+      await write(handle);
       if (fsync === 'file') await handle.datasync();
     } finally {
       await handle.close();
@@ -69,7 +79,7 @@ export async function writeFileAtomicAsync(file: string, tmp: string, chunks: re
   }
 }
 
-async function writeAll(handle: import('node:fs/promises').FileHandle, chunks: readonly Uint8Array[]): Promise<void> {
+async function writeAll(handle: FileHandle, chunks: readonly Uint8Array[]): Promise<void> {
   // writev may write less than asked (large buffers, signals): continue where it stopped.
   let pending = chunks.filter((c) => c.byteLength > 0);
   while (pending.length > 0) {
