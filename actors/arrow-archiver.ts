@@ -16,7 +16,7 @@
  */
 import { open, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { RecordBatchReader, type Schema, tableFromIPC } from 'apache-arrow';
+import { RecordBatchReader, Schema, tableFromIPC } from 'apache-arrow';
 import { arrowArchiveDir } from '../src/arrow-query.js';
 import { DataArchiver, type DataArchiverOptions, type Metadata, type StoreContext } from '../src/archiver.js';
 import { ConfigError, type ConfigProblem, UnrecoverableError } from '../src/errors.js';
@@ -33,6 +33,7 @@ import {
   RECEIVED_AT_COLUMN,
   type Row,
   rowsToBatch,
+  SCHEMA_SINCE_KEY,
   SOURCE_COLUMN,
   toColumnValue,
   widenKind,
@@ -141,6 +142,8 @@ const PATH_NAMES = new Set(['source', 'date', 'year', 'month', 'day', 'hour']);
 interface Slot {
   readonly logical: string;
   readonly columns: readonly ColumnSpec[];
+  /** When the archiver took up `columns` (see SCHEMA_SINCE_KEY). */
+  readonly schemaSince: number;
   file: ArrowStreamFile | undefined;
   batch: PendingRow[];
   timer: NodeJS.Timeout | undefined;
@@ -180,6 +183,8 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
   readonly #metaSet: ReadonlySet<string>;
   readonly #declared: boolean;
   #columns: readonly ColumnSpec[] | undefined;
+  /** When `#columns` were taken up (ms since the epoch, increasing with each change). */
+  #columnsSince = 0;
   readonly #slots = new Map<string, Slot>();
   /** Stream files owned by a live slot: lazy recovery must not finalise them. */
   readonly #ownedStreams = new Set<string>();
@@ -233,7 +238,7 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
         else cols.push({ name, kind: k });
       }
       for (const c of this.#metadataColumns) if (!cols.some((x) => x.name === c)) problem('schema', `metadata column "${c}" is missing from the declared schema`);
-      this.#columns = this.#withKey(orderColumns(cols, this.#metadataColumns));
+      this.#adopt(this.#withKey(orderColumns(cols, this.#metadataColumns)));
     }
     if (options.forward_only && options.time_key === undefined) problem('forward_only', 'needs time_key');
     if ((options.unique_key !== undefined || options.time_key !== undefined) && this.#scanDirText() === undefined) {
@@ -461,9 +466,9 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
     if (this.#columns === undefined) {
       const inferred: ColumnSpec[] = [];
       for (const [name, v] of data) inferred.push({ name, kind: this.#kind(v, name) });
-      this.#columns = this.#withKey(inferred);
+      this.#adopt(this.#withKey(inferred));
     }
-    const columns = this.#columns.filter((c) => c.name !== KEY_COLUMN);
+    const columns = this.#columns!.filter((c) => c.name !== KEY_COLUMN);
     const misfits: string[] = [];
     const values: unknown[] = [];
     for (const c of columns) {
@@ -490,9 +495,15 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
       widened.push({ name: c.name, kind });
     }
     for (const n of extra) widened.push({ name: n, kind: this.#kind(data.get(n) ?? null, n) });
-    this.#columns = this.#withKey(widened);
+    this.#adopt(this.#withKey(widened));
     this.logger.info({ columns: this.#columns }, 'schema widened; the next rows go to a new file');
     return this.#fit(data);
+  }
+
+  /** Takes up `columns` as the current ones, `since` then (later than the columns before). */
+  #adopt(columns: readonly ColumnSpec[], since = Math.max(Date.now(), this.#columnsSince + 1)): void {
+    this.#columns = columns;
+    this.#columnsSince = since;
   }
 
   #kind(v: PyValue, name: string): string {
@@ -610,7 +621,7 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
       const oldest = [...this.#slots.values()].sort((a, b) => a.lastWriteAt - b.lastWriteAt)[0];
       if (oldest !== undefined) void this.#retire(oldest);
     }
-    const slot: Slot = { logical, columns: this.#columns!, file: undefined, batch: [], timer: undefined, chain: Promise.resolve(), lastWriteAt: Date.now(), retired: false };
+    const slot: Slot = { logical, columns: this.#columns!, schemaSince: this.#columnsSince, file: undefined, batch: [], timer: undefined, chain: Promise.resolve(), lastWriteAt: Date.now(), retired: false };
     this.#slots.set(logical, slot);
     return slot;
   }
@@ -666,7 +677,7 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
       // file right now, and its stream must never be taken for a crash's leftover.
       this.#ownedStreams.add(streamPath);
       try {
-        return await ArrowStreamFile.create(finalPath, fileSchema(slot.columns), this.options.fsync ?? 'batch');
+        return await ArrowStreamFile.create(finalPath, fileSchema(slot.columns, slot.schemaSince), this.options.fsync ?? 'batch');
       } catch (err) {
         this.#ownedStreams.delete(streamPath);
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
@@ -728,10 +739,14 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
   }
 
   /**
-   * Without a declared schema: the columns of the newest file under the archive folder (by
-   * modification time — when its last batch was written — then name) are the current columns,
-   * as if the archiver had never stopped. A file whose schema cannot be continued (a type that
-   * is no column kind, a metadata column missing) leaves the columns to the first event.
+   * Without a declared schema: the columns of the newest file under the archive folder are the
+   * current columns, as if the archiver had never stopped. Newest is the latest `schema_since`
+   * (when the archiver took up the file's columns) among the files written in the last minute
+   * before the newest one (by modification time — when its last batch was written): files of
+   * one schema change are written side by side, so the last written need not hold the latest
+   * columns. Files without it (older versions) come by modification time, then name. A file
+   * whose schema cannot be continued (a type that is no column kind, a metadata column
+   * missing) leaves the columns to the first event.
    */
   async #continueSchema(dir: string): Promise<void> {
     const files: { file: string; mtime: bigint }[] = [];
@@ -744,10 +759,21 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
     }
     // Newest first; within one timestamp tick, the later name (`x.2.arrow` after `x.1.arrow` after `x.arrow`).
     files.sort((a, b) => (a.mtime !== b.mtime ? (a.mtime < b.mtime ? 1 : -1) : -compareNames(a.file, b.file)));
-    for (const { file } of files) {
+    const recent = files.filter((f) => f.mtime >= files[0]!.mtime - SCHEMA_WINDOW_NS);
+    const schemas = new Map<string, Schema | Error>();
+    for (const { file } of recent) schemas.set(file, await readFileSchema(file).catch((err: Error) => err));
+    const since = (file: string): number => {
+      const s = schemas.get(file);
+      const v = s instanceof Schema ? Number(s.metadata.get(SCHEMA_SINCE_KEY)) : Number.NaN;
+      return Number.isFinite(v) ? v : -1;
+    };
+    const ordered = [...recent.sort((a, b) => since(b.file) - since(a.file)), ...files.slice(recent.length)];
+    for (const { file } of ordered) {
       let schema: Schema;
       try {
-        schema = await readFileSchema(file);
+        const known = schemas.get(file);
+        if (known instanceof Error) throw known;
+        schema = known ?? (await readFileSchema(file));
       } catch (err) {
         this.logger.warn({ err, file }, 'cannot read the schema of the newest Arrow file; trying the one before it');
         continue;
@@ -759,7 +785,8 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
         this.logger.warn({ file, problem }, 'the newest Arrow file has a schema the archiver cannot continue; the first event decides the columns');
         return;
       }
-      this.#columns = this.#withKey(orderColumns(found.columns.filter((c) => c.name !== KEY_COLUMN), this.#metadataColumns));
+      const fileSince = Number(schema.metadata.get(SCHEMA_SINCE_KEY));
+      this.#adopt(this.#withKey(orderColumns(found.columns.filter((c) => c.name !== KEY_COLUMN), this.#metadataColumns)), Number.isFinite(fileSince) ? fileSince : undefined);
       this.logger.info({ file, columns: this.#columns }, 'schema continued from the newest archived file');
       return;
     }
@@ -869,6 +896,9 @@ function compareNames(a: string, b: string): number {
 }
 
 /** The schema of an Arrow IPC file, from its footer (no batch is read). */
+/** Files last written this long before the newest one are not compared by `schema_since`. */
+const SCHEMA_WINDOW_NS = 60_000_000_000n;
+
 async function readFileSchema(file: string): Promise<Schema> {
   const handle = await open(file, 'r');
   try {

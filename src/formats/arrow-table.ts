@@ -388,13 +388,19 @@ export function columnsOfFileSchema(schema: Schema): { columns: ColumnSpec[] } |
 }
 
 /** The file schema: `source`, `received_at` (ms, UTC), then the data columns. */
-export function fileSchema(columns: readonly ColumnSpec[]): Schema {
-  return new Schema([
-    new Field(SOURCE_COLUMN, new Utf8(), false),
-    new Field(RECEIVED_AT_COLUMN, new TimestampMillisecond('UTC'), false),
-    ...columns.map((c) => new Field(c.name, arrowType(c.kind), true)),
-  ]);
+export function fileSchema(columns: readonly ColumnSpec[], since?: number): Schema {
+  return new Schema(
+    [new Field(SOURCE_COLUMN, new Utf8(), false), new Field(RECEIVED_AT_COLUMN, new TimestampMillisecond('UTC'), false), ...columns.map((c) => new Field(c.name, arrowType(c.kind), true))],
+    since === undefined ? undefined : new Map([[SCHEMA_SINCE_KEY, String(since)]]),
+  );
 }
+
+/**
+ * Schema metadata key: when ArrowArchiver took up the file's columns (ms since the epoch, as
+ * text), later for every change of its columns. At start it continues the columns of the file
+ * with the latest one (see ArrowArchiver's schema after a restart).
+ */
+export const SCHEMA_SINCE_KEY = 'heros_archiver.schema_since';
 
 /** One buffered row: source, receive time and the converted data values in column order. */
 export interface Row {

@@ -30,6 +30,7 @@
 import { type FileHandle, mkdir, open, stat, unlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { type Data, Precision, RecordBatch, RecordBatchStreamReader, RecordBatchStreamWriter, Schema, Table, tableToIPC, TimeUnit, type Timestamp, Type } from 'apache-arrow';
+import { SCHEMA_SINCE_KEY } from '../formats/arrow-table.js';
 import { type FsyncPolicy, writeFileAtomic, writeThroughTemporary } from './atomic-file.js';
 import { scanStream, type StreamLayout, writeIpcFile } from './arrow-ipc-file.js';
 import { temporaryName } from './write-workers.js';
@@ -197,7 +198,7 @@ export async function finalizeStreamFile(streamPath: string, opts: { fsync?: Arr
 }
 
 function withStats(schema: Schema, stats: Map<string, string>): Schema {
-  return new Schema(schema.fields, new Map([...schema.metadata].filter(([k]) => !k.startsWith(STATS_PREFIX)).concat([...stats])), schema.dictionaries);
+  return new Schema(schema.fields, new Map([...schema.metadata].filter(([k]) => k === SCHEMA_SINCE_KEY || !k.startsWith(STATS_PREFIX)).concat([...stats])), schema.dictionaries);
 }
 
 /**
