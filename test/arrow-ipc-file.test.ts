@@ -149,6 +149,19 @@ print(json.dumps({'batches': r.num_record_batches, 'rows': t.num_rows, 'n': t.co
     expect(await rowsIn('broken.arrow')).toBe(37 + 38);
   });
 
+  it('a stream closed with an end-of-stream marker has no torn bytes', async () => {
+    const t = await tempDir();
+    cleanup = t.cleanup;
+    const writer = new RecordBatchStreamWriter();
+    writer.write(rowsToBatch(SCHEMA, rows(0, 10)));
+    writer.write(rowsToBatch(SCHEMA, rows(1, 12)));
+    writer.close();
+    const closed = path.join(t.dir, 'closed.arrows');
+    await writeFile(closed, await writer.toUint8Array());
+    expect(await finalizeStreamFile(closed)).toEqual({ file: path.join(t.dir, 'closed.arrow'), rows: 22, tornBytes: 0 });
+    expect(tableFromIPC(await readFile(path.join(t.dir, 'closed.arrow'))).numRows).toBe(22);
+  });
+
   it('a stream in the old framing (no continuation markers) is decoded and written again', async () => {
     const t = await tempDir();
     cleanup = t.cleanup;

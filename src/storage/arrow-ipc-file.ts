@@ -36,8 +36,10 @@ export interface StreamLayout {
   readonly schemaBlock: MessageBlock;
   /** Dictionary and record batch messages, in file order. */
   readonly messages: readonly (MessageBlock & { readonly kind: 'dictionary' | 'record' })[];
-  /** End of the last complete message: what follows is a torn write (or an end marker). */
+  /** End of the last complete message. */
   readonly end: number;
+  /** Whether an end-of-stream marker follows it (what comes after the marker is ignored). */
+  readonly ended: boolean;
 }
 
 const CONTINUATION = -1;
@@ -57,6 +59,7 @@ export async function scanStream(handle: FileHandle, size: number): Promise<Stre
   let schemaBlock: MessageBlock | undefined;
   const messages: (MessageBlock & { kind: 'dictionary' | 'record' })[] = [];
   let pos = 0;
+  let ended = false;
   for (;;) {
     if (size - pos < 8) break;
     const { bytesRead } = await handle.read(head, 0, Math.min(HEAD_READ, size - pos), pos);
@@ -66,7 +69,10 @@ export async function scanStream(handle: FileHandle, size: number): Promise<Stre
       break;
     }
     const metaLen = head.readInt32LE(4);
-    if (metaLen === 0) break; // end of stream
+    if (metaLen === 0) {
+      ended = schema !== undefined;
+      break;
+    }
     if (metaLen < 0 || pos + 8 + metaLen > size) break;
     let meta: Uint8Array;
     if (8 + metaLen <= bytesRead) meta = head.subarray(8, 8 + metaLen);
@@ -95,7 +101,7 @@ export async function scanStream(handle: FileHandle, size: number): Promise<Stre
   }
   if (schema === undefined || schemaBlock === undefined) return undefined;
   const last = messages.at(-1) ?? schemaBlock;
-  return { schema, schemaBlock, messages, end: last.offset + last.metaDataLength + last.bodyLength };
+  return { schema, schemaBlock, messages, end: last.offset + last.metaDataLength + last.bodyLength, ended };
 }
 
 /** One schema message as a stream writer frames it. */

@@ -179,11 +179,13 @@ export async function finalizeStreamFile(streamPath: string, opts: { fsync?: Arr
       let complete = layout;
       let stats = opts.stats;
       if (stats === undefined || stats.batches !== layout.messages.length) ({ complete, stats } = await statsByDecoding(src, layout));
-      if (stats.batches === 0) result = { file: undefined, rows: 0, tornBytes: size - complete.end };
+      // Bytes after the last complete message, unless a writer closed the stream there.
+      const tornBytes = complete.ended ? 0 : size - complete.end;
+      if (stats.batches === 0) result = { file: undefined, rows: 0, tornBytes };
       else {
         const schema = withStats(complete.schema, stats.entries());
         await writeThroughTemporary(finalPath, temporaryName(path.dirname(finalPath), path.basename(finalPath)), fsync, (out) => writeIpcFile(src, complete, schema, out));
-        result = { file: finalPath, rows: stats.rows, tornBytes: size - complete.end };
+        result = { file: finalPath, rows: stats.rows, tornBytes };
       }
     }
   } finally {
@@ -222,7 +224,7 @@ async function statsByDecoding(src: FileHandle, layout: StreamLayout): Promise<{
     if (batch === undefined) {
       const messages = layout.messages.slice(0, i);
       const last = messages.at(-1) ?? layout.schemaBlock;
-      return { complete: { ...layout, messages, end: last.offset + last.metaDataLength + last.bodyLength }, stats };
+      return { complete: { ...layout, messages, end: last.offset + last.metaDataLength + last.bodyLength, ended: false }, stats };
     }
     stats.add(batch);
   }
