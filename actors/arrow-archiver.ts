@@ -764,8 +764,7 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
     for (const { file } of recent) schemas.set(file, await readFileSchema(file).catch((err: Error) => err));
     const since = (file: string): number => {
       const s = schemas.get(file);
-      const v = s instanceof Schema ? Number(s.metadata.get(SCHEMA_SINCE_KEY)) : Number.NaN;
-      return Number.isFinite(v) ? v : -1;
+      return (s instanceof Schema ? schemaSince(s) : undefined) ?? -1;
     };
     const ordered = [...recent.sort((a, b) => since(b.file) - since(a.file)), ...files.slice(recent.length)];
     for (const { file } of ordered) {
@@ -785,8 +784,7 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
         this.logger.warn({ file, problem }, 'the newest Arrow file has a schema the archiver cannot continue; the first event decides the columns');
         return;
       }
-      const fileSince = Number(schema.metadata.get(SCHEMA_SINCE_KEY));
-      this.#adopt(this.#withKey(orderColumns(found.columns.filter((c) => c.name !== KEY_COLUMN), this.#metadataColumns)), Number.isFinite(fileSince) ? fileSince : undefined);
+      this.#adopt(this.#withKey(orderColumns(found.columns.filter((c) => c.name !== KEY_COLUMN), this.#metadataColumns)), schemaSince(schema));
       this.logger.info({ file, columns: this.#columns }, 'schema continued from the newest archived file');
       return;
     }
@@ -895,10 +893,16 @@ function compareNames(a: string, b: string): number {
   return nA - nB;
 }
 
-/** The schema of an Arrow IPC file, from its footer (no batch is read). */
 /** Files last written this long before the newest one are not compared by `schema_since`. */
 const SCHEMA_WINDOW_NS = 60_000_000_000n;
 
+/** A file schema's `schema_since`, or undefined when it has none (written by older versions). */
+function schemaSince(schema: Schema): number | undefined {
+  const v = Number(schema.metadata.get(SCHEMA_SINCE_KEY));
+  return Number.isFinite(v) ? v : undefined;
+}
+
+/** The schema of an Arrow IPC file, from its footer (no batch is read). */
 async function readFileSchema(file: string): Promise<Schema> {
   const handle = await open(file, 'r');
   try {

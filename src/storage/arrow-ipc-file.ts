@@ -42,6 +42,20 @@ export interface StreamLayout {
   readonly ended: boolean;
 }
 
+/** Where a message ends: its start, metadata and body. */
+export function messageEnd(m: MessageBlock): number {
+  return m.offset + m.metaDataLength + m.bodyLength;
+}
+
+/** Writes all of `bytes` at `position` (a write may take less than asked: it goes on where it stopped). */
+export async function writeAt(handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+  let done = 0;
+  while (done < bytes.byteLength) {
+    const { bytesWritten } = await handle.write(bytes, done, bytes.byteLength - done, position + done);
+    done += bytesWritten;
+  }
+}
+
 const CONTINUATION = -1;
 const MAGIC = new TextEncoder().encode('ARROW1');
 /** Metadata read ahead with each message prefix; most headers fit. */
@@ -88,7 +102,7 @@ export async function scanStream(handle: FileHandle, size: number): Promise<Stre
       break;
     }
     const block = { offset: pos, metaDataLength: 8 + metaLen, bodyLength: Number(message.bodyLength) };
-    const next = pos + block.metaDataLength + block.bodyLength;
+    const next = messageEnd(block);
     if (next > size) break;
     if (schema === undefined) {
       if (message.headerType !== MessageHeader.Schema) return undefined;
@@ -100,8 +114,7 @@ export async function scanStream(handle: FileHandle, size: number): Promise<Stre
     pos = next;
   }
   if (schema === undefined || schemaBlock === undefined) return undefined;
-  const last = messages.at(-1) ?? schemaBlock;
-  return { schema, schemaBlock, messages, end: last.offset + last.metaDataLength + last.bodyLength, ended };
+  return { schema, schemaBlock, messages, end: messageEnd(messages.at(-1) ?? schemaBlock), ended };
 }
 
 /** One schema message as a stream writer frames it. */
@@ -124,11 +137,7 @@ export function schemaMessage(schema: Schema): Uint8Array {
 export async function writeIpcFile(src: FileHandle, layout: StreamLayout, schema: Schema, out: FileHandle): Promise<void> {
   let at = 0;
   const put = async (bytes: Uint8Array): Promise<void> => {
-    let done = 0;
-    while (done < bytes.byteLength) {
-      const { bytesWritten } = await out.write(bytes, done, bytes.byteLength - done, at + done);
-      done += bytesWritten;
-    }
+    await writeAt(out, bytes, at);
     at += bytes.byteLength;
   };
   const prefix = new Uint8Array(8);
@@ -136,7 +145,7 @@ export async function writeIpcFile(src: FileHandle, layout: StreamLayout, schema
   await put(prefix);
   await put(schemaMessage(schema));
   // The batches move by the difference between the old schema message and the new one.
-  const from = layout.schemaBlock.offset + layout.schemaBlock.metaDataLength;
+  const from = messageEnd(layout.schemaBlock);
   const shift = at - from;
   const buf = Buffer.allocUnsafe(Math.min(COPY_CHUNK, Math.max(1, layout.end - from)));
   for (let pos = from; pos < layout.end; ) {

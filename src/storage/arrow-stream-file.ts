@@ -32,7 +32,7 @@ import path from 'node:path';
 import { type Data, Precision, RecordBatch, RecordBatchStreamReader, RecordBatchStreamWriter, Schema, Table, tableToIPC, TimeUnit, type Timestamp, Type } from 'apache-arrow';
 import { SCHEMA_SINCE_KEY } from '../formats/arrow-table.js';
 import { type FsyncPolicy, writeFileAtomic, writeThroughTemporary } from './atomic-file.js';
-import { scanStream, type StreamLayout, writeIpcFile } from './arrow-ipc-file.js';
+import { messageEnd, scanStream, type StreamLayout, writeAt, writeIpcFile } from './arrow-ipc-file.js';
 import { temporaryName } from './write-workers.js';
 
 /** Whether appended batches are forced to the device before an append resolves. */
@@ -106,11 +106,7 @@ export class ArrowStreamFile {
     if (handle === undefined) throw new Error(`${this.streamPath} is closed`);
     const bytes = encodeBatch(batch, this.#bytes === 0);
     try {
-      let done = 0;
-      while (done < bytes.byteLength) {
-        const { bytesWritten } = await handle.write(bytes, done, bytes.byteLength - done, this.#bytes + done);
-        done += bytesWritten;
-      }
+      await writeAt(handle, bytes, this.#bytes);
       if (this.#fsync === 'batch') await handle.datasync();
     } catch (err) {
       // A torn batch in the middle of the stream would make every later batch unreadable.
@@ -223,8 +219,7 @@ async function statsByDecoding(src: FileHandle, layout: StreamLayout): Promise<{
     }
     if (batch === undefined) {
       const messages = layout.messages.slice(0, i);
-      const last = messages.at(-1) ?? layout.schemaBlock;
-      return { complete: { ...layout, messages, end: last.offset + last.metaDataLength + last.bodyLength, ended: false }, stats };
+      return { complete: { ...layout, messages, end: messageEnd(messages.at(-1) ?? layout.schemaBlock), ended: false }, stats };
     }
     stats.add(batch);
   }
