@@ -2,6 +2,7 @@ import { RecordBatchStreamWriter, tableFromIPC } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { type ColumnSpec, fileSchema, MisfitError, type Row, rowsToBatch, rowsToBatchWithBuilders, toColumnValue } from '../src/formats/arrow-table.js';
 import { NdArray, PyFloat, type PyValue } from '../src/heros/values.js';
+import { recordBatchMessage } from '../src/storage/arrow-ipc-file.js';
 
 /** The IPC stream bytes of one batch. */
 function ipcBytes(batch: ReturnType<typeof rowsToBatch>): Uint8Array {
@@ -76,6 +77,24 @@ describe('rowsToBatch (direct buffers) against the Arrow builders', () => {
       const ref = ipcBytes(rowsToBatchWithBuilders(schema, rows));
       expect(readBack(fast)).toEqual(readBack(ref));
       expect(Buffer.from(fast).equals(Buffer.from(ref))).toBe(true);
+    });
+  }
+
+  for (const n of [0, 1, 9, 513]) {
+    it(`encodes a batch of ${n} rows as one message with the stream writer's bytes`, () => {
+      const schema = fileSchema(COLUMNS);
+      const rows = rowsOf(COLUMNS, Array.from({ length: n }, (_, i) => raw(i)));
+      for (const batch of [rowsToBatch(schema, rows), rowsToBatchWithBuilders(schema, rows)]) {
+        const full = ipcBytes(batch);
+        // The writer's bytes: the schema message, then the batch message.
+        const schemaEnd = 8 + new DataView(full.buffer, full.byteOffset).getInt32(4, true);
+        const message = recordBatchMessage(batch)!;
+        expect(message.byteLength).toBe(full.byteLength - schemaEnd);
+        expect(Buffer.from(message).equals(Buffer.from(full.subarray(schemaEnd)))).toBe(true);
+        const stream = Buffer.concat([full.subarray(0, schemaEnd), message]);
+        expect(readBack(stream)).toEqual(readBack(full));
+        expect(tableFromIPC(stream).numRows).toBe(n);
+      }
     });
   }
 

@@ -17,9 +17,10 @@
  *   int32 footer length, "ARROW1"
  */
 import type { FileHandle } from 'node:fs/promises';
-import { MessageHeader, type Schema } from 'apache-arrow';
+import { MessageHeader, type RecordBatch, type Schema } from 'apache-arrow';
 import { FileBlock, Footer } from 'apache-arrow/ipc/metadata/file';
-import { Message } from 'apache-arrow/ipc/metadata/message';
+import { Message, RecordBatch as RecordBatchHeader } from 'apache-arrow/ipc/metadata/message';
+import { VectorAssembler } from 'apache-arrow/visitor/vectorassembler';
 import { MetadataVersion } from 'apache-arrow/enum';
 
 /** Where a message lies in a stream: its start, metadata length (with prefix) and body length. */
@@ -126,6 +127,30 @@ export function schemaMessage(schema: Schema): Uint8Array {
   view.setInt32(0, CONTINUATION, true);
   view.setInt32(4, aligned - 8, true);
   out.set(flat, 8);
+  return out;
+}
+
+/**
+ * One record batch as an IPC stream message in a single buffer: the bytes apache-arrow's
+ * stream writer gives for it (uncompressed), without a writer, a schema message, or a copy per
+ * part. Undefined for a batch with dictionaries (the writer's dictionary messages are needed).
+ */
+export function recordBatchMessage(batch: RecordBatch): Uint8Array | undefined {
+  if (batch.dictionaries.size > 0) return undefined;
+  const { byteLength, nodes, bufferRegions, buffers, variadicBufferCounts } = VectorAssembler.assemble(batch);
+  const header = new RecordBatchHeader(batch.numRows, nodes, bufferRegions, null, variadicBufferCounts, batch.metadata);
+  const flat = Message.encode(Message.from(header, byteLength));
+  const metaLength = (flat.byteLength + 8 + 7) & ~7;
+  // Zero-filled: the padding after the metadata and after each buffer.
+  const out = new Uint8Array(metaLength + byteLength);
+  const view = new DataView(out.buffer);
+  view.setInt32(0, CONTINUATION, true);
+  view.setInt32(4, metaLength - 8, true);
+  out.set(flat, 8);
+  for (let i = 0; i < buffers.length; i++) {
+    const b = buffers[i]!;
+    out.set(new Uint8Array(b.buffer, b.byteOffset, b.byteLength), metaLength + bufferRegions[i]!.offset);
+  }
   return out;
 }
 

@@ -32,7 +32,7 @@ import path from 'node:path';
 import { type Data, Precision, RecordBatch, RecordBatchStreamReader, RecordBatchStreamWriter, Schema, Table, tableToIPC, TimeUnit, type Timestamp, Type } from 'apache-arrow';
 import { SCHEMA_SINCE_KEY } from '../formats/arrow-table.js';
 import { type FsyncPolicy, writeFileAtomic, writeThroughTemporary } from './atomic-file.js';
-import { messageEnd, scanStream, type StreamLayout, writeAt, writeIpcFile } from './arrow-ipc-file.js';
+import { messageEnd, recordBatchMessage, scanStream, type StreamLayout, writeAt, writeIpcFile } from './arrow-ipc-file.js';
 import { temporaryName } from './write-workers.js';
 
 /** Whether appended batches are forced to the device before an append resolves. */
@@ -45,6 +45,10 @@ export function streamPathOf(finalPath: string): string {
 
 /** Serialises one batch as IPC stream messages; `withSchema` adds the schema message first. */
 function encodeBatch(batch: RecordBatch, withSchema: boolean): Uint8Array {
+  if (!withSchema) {
+    const message = recordBatchMessage(batch);
+    if (message !== undefined) return message;
+  }
   const writer = new RecordBatchStreamWriter();
   writer.write(batch);
   const bytes = writer.toUint8Array(true);
