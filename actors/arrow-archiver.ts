@@ -9,16 +9,18 @@
  *        └──── resolves only now ◄──────────┘
  *                                  roll-over / idle / stop ─► <name>.arrow (IPC file)
  *
- * Each store() resolves only when its row's batch is on disk, because the DataArchiver acks
- * the event in the spool when store() resolves: resolving earlier would ack rows that are
- * still only in memory. Batches therefore hold at most `concurrency` rows (the number of
- * store() calls in flight), so `concurrency` > 1 is what makes batches (default 1024).
+ * Each event settles only when its row's batch is on disk, because the DataArchiver acks the
+ * event in the spool then: settling earlier would ack rows that are still only in memory.
+ * Batches therefore hold at most `concurrency` rows (the events in flight), so `concurrency`
+ * > 1 is what makes batches (default 1024). The queue hands over the events of one turn of
+ * the event loop in one storeBatch() call, settled together with one promise and one abort
+ * watch; store() is the same for one event.
  */
 import { open, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { RecordBatchReader, Schema, tableFromIPC } from 'apache-arrow';
 import { arrowArchiveDir } from '../src/arrow-query.js';
-import { DataArchiver, type DataArchiverOptions, type Metadata, type StoreContext } from '../src/archiver.js';
+import { type BatchEvent, DataArchiver, type DataArchiverOptions, type Metadata, type StoreContext } from '../src/archiver.js';
 import { ConfigError, type ConfigProblem, UnrecoverableError } from '../src/errors.js';
 import {
   type ColumnConverter,
@@ -96,29 +98,42 @@ export interface ArrowArchiverStats {
 
 const RESERVED = new Set([SOURCE_COLUMN, RECEIVED_AT_COLUMN, KEY_COLUMN]);
 
+/** The events of one store() or storeBatch() call, settled together once each is. */
+interface RowGroup {
+  readonly signal: AbortSignal;
+  readonly size: number;
+  /** Events not settled yet. */
+  left: number;
+  /** Each event's error, once one failed (entries left empty were stored). */
+  errors: unknown[] | undefined;
+  /** Slots that were given rows of the group (usually one). */
+  readonly slots: Slot[];
+  readonly done: (errors: unknown[] | undefined) => void;
+  /** The abort watch of its signal, while it is registered there. */
+  watch: AbortWatch | undefined;
+}
+
 /** Rows waiting for their batch to be written. */
 interface PendingRow {
   readonly row: Row;
   readonly key: string | undefined;
   readonly slot: Slot;
-  readonly signal: AbortSignal;
-  readonly resolve: () => void;
-  readonly reject: (err: unknown) => void;
+  readonly group: RowGroup;
+  /** The row's event in its group. */
+  readonly index: number;
   /** Settles the row's entry in the in-flight keys (only with a key). */
   readonly settle: ((ok: boolean) => void) | undefined;
-  /** The abort watch of its signal, while it is registered there. */
-  watch: AbortWatch | undefined;
 }
 
 /**
- * One abort listener per signal for all the rows waiting with it: removing one listener among
- * many is linear in Node, so a listener per row made rows sharing a signal quadratic.
+ * One abort listener per signal for all the groups waiting with it: removing one listener
+ * among many is linear in Node, so a listener per store() made calls sharing a signal quadratic.
  */
 interface AbortWatch {
-  /** The row waiting with the signal, while it is the only one (the usual case). */
-  one: PendingRow | undefined;
-  /** The rows waiting with the signal once there were two at a time. */
-  many: Set<PendingRow> | undefined;
+  /** The group waiting with the signal, while it is the only one (the usual case). */
+  one: RowGroup | undefined;
+  /** The groups waiting with the signal once there were two at a time. */
+  many: Set<RowGroup> | undefined;
   readonly onAbort: () => void;
 }
 
@@ -160,7 +175,7 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
     metadata_columns: { type: 'any', default: [], doc: 'Metadata keys written as columns, after `source` and `received_at`.' },
     schema: { type: 'object', doc: 'Declared columns `{name: kind}` (`int64`, `float64`, `bool`, `utf8`, `binary`, `null`, `int8`…`uint64`, `float32`, `<kind>[n]` for 1-d arrays of n items); without it the first event decides.' },
     schema_evolution: { type: 'string', enum: ['reject', 'widen'], default: 'reject', doc: '`reject`: an event that does not fit the schema is dead-lettered (`ARCHIVER_SCHEMA_MISMATCH`); `widen`: the schema widens (new column, None column gets a type, int → float) and a new file starts.' },
-    concurrency: { type: 'integer', default: 1024, min: 1, max: 65_536, doc: 'Stores in flight; each waits until its row is in a batch on disk, so a batch holds at most this many rows.' },
+    concurrency: { type: 'integer', default: 1024, min: 1, max: 65_536, doc: 'Events in flight; each waits until its row is in a batch on disk, so a batch holds at most this many rows.' },
     batch_rows: { type: 'integer', default: 1024, min: 1, max: 1_000_000, doc: 'Rows per record batch at most (a batch never holds more rows than `concurrency`).' },
     batch_ms: { type: 'integer', default: 20, min: 0, max: 60_000, doc: 'A batch is written at the latest this many ms after its first row.' },
     fsync: { type: 'string', enum: ['none', 'batch'], default: 'batch', doc: '`batch`: fdatasync each batch before its events count as stored; `none`: leave flushing to the OS (survives a crash of the daemon, not a power cut).' },
@@ -275,11 +290,53 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
   }
 
   override store(source: string, payload: PyValue, metadata: Metadata, context: StoreContext): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const group = this.#group(context.signal, 1, (errors) => (errors === undefined ? resolve() : reject(errors[0])));
+      this.#take(group, 0, source, payload, metadata, context.receivedAt);
+    });
+  }
+
+  /** Rows of a batch go to their files' batches together, with one promise and one abort watch. */
+  override storeBatch(events: readonly BatchEvent[], signal: AbortSignal): Promise<readonly unknown[]> {
+    return new Promise<readonly unknown[]>((resolve) => {
+      const group = this.#group(signal, events.length, (errors) => resolve(errors ?? new Array<unknown>(events.length)));
+      for (let i = 0; i < events.length; i++) {
+        const e = events[i]!;
+        this.#take(group, i, e.source, e.payload, e.metadata, e.receivedAt);
+      }
+    });
+  }
+
+  /** A batch of rows: the queue hands over the events of one turn of the loop, up to `batch_rows`. */
+  protected override maxStoreBatch(): number {
+    return this.options.batch_rows ?? 1024;
+  }
+
+  #group(signal: AbortSignal, size: number, done: (errors: unknown[] | undefined) => void): RowGroup {
+    return { signal, size, left: size, errors: undefined, slots: [], done, watch: undefined };
+  }
+
+  /** Event `index` of `group`: checked, then buffered as a row (or settled at once). */
+  #take(group: RowGroup, index: number, source: string, payload: PyValue, metadata: Metadata, receivedAt: number): void {
     try {
-      return this.#store(source, payload, metadata, context);
+      this.#store(group, index, source, payload, metadata, receivedAt);
     } catch (err) {
-      return Promise.reject(err);
+      this.#settleFailed(group, index, err);
     }
+  }
+
+  #settleStored(group: RowGroup): void {
+    if (--group.left === 0) this.#groupDone(group);
+  }
+
+  #settleFailed(group: RowGroup, index: number, err: unknown): void {
+    (group.errors ??= new Array<unknown>(group.size))[index] = err ?? new Error('row not stored');
+    if (--group.left === 0) this.#groupDone(group);
+  }
+
+  #groupDone(group: RowGroup): void {
+    this.#unwatch(group);
+    group.done(group.errors);
   }
 
   /**
@@ -288,7 +345,7 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
    * converted while the payload is checked, and any row that does not simply fit is fitted
    * again by {@link #fit} (which widens or gives the dead-letter reasons).
    */
-  #store(source: string, payload: PyValue, metadata: Metadata, context: StoreContext): Promise<void> {
+  #store(group: RowGroup, index: number, source: string, payload: PyValue, metadata: Metadata, receivedAt: number): void {
     const isMap = payload instanceof Map;
     if (!isMap && (payload === null || typeof payload !== 'object' || Object.getPrototypeOf(payload) !== Object.prototype)) {
       throw new UnrecoverableError('ArrowArchiver needs a dict payload (one row per event)', {}, 'ARCHIVER_PAYLOAD_MISMATCH');
@@ -333,18 +390,23 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
     if (this.#keyTemplate !== undefined) {
       const fieldsObject = isMap ? Object.fromEntries(payload as Map<string, PyValue>) : (payload as Record<string, PyValue>);
       const key = this.#keyTemplate.render({ ...metadata, ...fieldsObject, source });
-      if (this.#keys.has(key)) return this.#duplicate();
+      if (this.#keys.has(key)) return this.#duplicate(group);
       const inFlight = this.#pendingKeys.get(key);
       if (inFlight !== undefined) {
         // The same event (a re-delivery) is being written right now: its outcome decides (and
         // the columns may change meanwhile, so the row is fitted after it).
-        return inFlight
+        void inFlight
           .catch(() => false)
-          .then((wasStored) => (wasStored || this.#keys.has(key) ? this.#duplicate() : this.#storeRow(source, payload, metadata, context, undefined, key)));
+          .then((wasStored) => {
+            if (wasStored || this.#keys.has(key)) this.#duplicate(group);
+            else this.#storeRow(group, index, source, payload, metadata, receivedAt, undefined, key);
+          })
+          .catch((err: unknown) => this.#settleFailed(group, index, err));
+        return;
       }
-      return this.#storeRow(source, payload, metadata, context, values, key);
+      return this.#storeRow(group, index, source, payload, metadata, receivedAt, values, key);
     }
-    return this.#storeRow(source, payload, metadata, context, values, undefined);
+    return this.#storeRow(group, index, source, payload, metadata, receivedAt, values, undefined);
   }
 
   /** A payload field must not be a column of its own nor a metadata column. */
@@ -364,7 +426,7 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
   }
 
   /** The rest of store() once the key is known not to be a duplicate. */
-  #storeRow(source: string, payload: PyValue, metadata: Metadata, context: StoreContext, converted: unknown[] | undefined, key: string | undefined): Promise<void> {
+  #storeRow(group: RowGroup, index: number, source: string, payload: PyValue, metadata: Metadata, receivedAt: number, converted: unknown[] | undefined, key: string | undefined): void {
     const values = converted ?? this.#fit(this.#dataOf(payload, metadata));
 
     if (this.options.time_key !== undefined) {
@@ -383,10 +445,10 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
       }
     }
 
-    const logical = this.#renderPath(source, metadata, context.receivedAt);
+    const logical = this.#renderPath(source, metadata, receivedAt);
     if (key !== undefined) values.push(key);
-    const row: Row = { source, receivedAt: context.receivedAt, values };
-    return this.#enqueue(logical, row, key, context.signal);
+    const row: Row = { source, receivedAt, values };
+    this.#enqueue(logical, row, key, group, index);
   }
 
   /** The row's named values: metadata columns, then the payload's fields. */
@@ -422,9 +484,9 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
     return plan;
   }
 
-  #duplicate(): Promise<void> {
+  #duplicate(group: RowGroup): void {
     this.#stats.duplicates++;
-    return Promise.resolve();
+    this.#settleStored(group);
   }
 
   /** `save_template` with metadata, `source` and the receive time's date parts (UTC). */
@@ -519,7 +581,7 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
     return this.options.unique_key === undefined ? columns : [...columns, { name: KEY_COLUMN, kind: 'utf8' }];
   }
 
-  #enqueue(logical: string, row: Row, key: string | undefined, signal: AbortSignal): Promise<void> {
+  #enqueue(logical: string, row: Row, key: string | undefined, group: RowGroup, index: number): void {
     let slot = this.#slots.get(logical);
     if (slot !== undefined && slot.columns !== this.#columns) {
       // The schema widened: this file keeps its schema, the row starts a new one.
@@ -530,49 +592,45 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
     const s = slot;
     let settle: ((ok: boolean) => void) | undefined;
     if (key !== undefined) this.#pendingKeys.set(key, new Promise<boolean>((r) => (settle = r)));
-    let resolve!: () => void;
-    let reject!: (err: unknown) => void;
-    const promise = new Promise<void>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    const pending: PendingRow = { row, key, slot: s, signal, resolve, reject, settle, watch: undefined };
-    if (signal.aborted) {
-      this.#rejectRow(pending, signal.reason);
-      return promise;
+    const pending: PendingRow = { row, key, slot: s, group, index, settle };
+    if (group.signal.aborted) {
+      this.#rejectRow(pending, group.signal.reason);
+      return;
     }
-    this.#watch(pending);
+    if (group.watch === undefined) this.#watch(group);
+    const slots = group.slots;
+    if (slots[slots.length - 1] !== s && !slots.includes(s)) slots.push(s);
     s.batch.push(pending);
     s.lastWriteAt = Date.now();
     if (s.batch.length >= (this.options.batch_rows ?? 64)) this.#scheduleFlush(s, 0);
     else if (s.timer === undefined) this.#scheduleFlush(s, this.options.batch_ms ?? 20);
-    return promise;
   }
 
   /** The row is on disk. */
   #resolveRow(p: PendingRow): void {
-    this.#unwatch(p);
     if (p.key !== undefined) {
       this.#keys.add(p.key);
       this.#pendingKeys.delete(p.key);
       p.settle!(true);
     }
-    p.resolve();
+    this.#settleStored(p.group);
   }
 
   /** The row is not written (its batch failed, or its store was aborted). */
   #rejectRow(p: PendingRow, err: unknown): void {
-    this.#unwatch(p);
     if (p.key !== undefined) {
       this.#pendingKeys.delete(p.key);
       p.settle!(false);
     }
-    p.reject(err);
+    this.#settleFailed(p.group, p.index, err);
   }
 
-  /** Aborting the row's signal while it still waits in memory takes it out and rejects it, so a retry cannot write the row twice. */
-  #watch(p: PendingRow): void {
-    const signal = p.signal;
+  /**
+   * Aborting a group's signal while rows of it still wait in memory takes them out and rejects
+   * them, so a retry cannot write a row twice (rows already in a batch being written stay).
+   */
+  #watch(group: RowGroup): void {
+    const signal = group.signal;
     let w = this.#waiting.get(signal);
     if (w === undefined) {
       const watch: AbortWatch = {
@@ -580,38 +638,41 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
         many: undefined,
         onAbort: () => {
           if (this.#waiting.get(signal) === watch) this.#waiting.delete(signal);
-          const rows = watch.many !== undefined ? [...watch.many] : watch.one !== undefined ? [watch.one] : [];
-          for (const r of rows) {
-            const i = r.slot.batch.indexOf(r);
-            if (i >= 0) {
-              r.slot.batch.splice(i, 1);
-              this.#rejectRow(r, signal.reason);
-            }
+          const groups = watch.many !== undefined ? new Set(watch.many) : new Set(watch.one === undefined ? [] : [watch.one]);
+          const slots = new Set<Slot>();
+          for (const g of groups) for (const s of g.slots) slots.add(s);
+          const out: PendingRow[] = [];
+          for (const s of slots) {
+            if (!s.batch.some((r) => groups.has(r.group))) continue;
+            const keep: PendingRow[] = [];
+            for (const r of s.batch) (groups.has(r.group) ? out : keep).push(r);
+            s.batch = keep;
           }
+          for (const r of out) this.#rejectRow(r, signal.reason);
         },
       };
       w = watch;
       this.#waiting.set(signal, w);
       signal.addEventListener('abort', w.onAbort, { once: true });
     }
-    if (w.many !== undefined) w.many.add(p);
-    else if (w.one === undefined) w.one = p;
+    if (w.many !== undefined) w.many.add(group);
+    else if (w.one === undefined) w.one = group;
     else {
-      w.many = new Set([w.one, p]);
+      w.many = new Set([w.one, group]);
       w.one = undefined;
     }
-    p.watch = w;
+    group.watch = w;
   }
 
-  #unwatch(p: PendingRow): void {
-    const w = p.watch;
+  #unwatch(group: RowGroup): void {
+    const w = group.watch;
     if (w === undefined) return;
-    p.watch = undefined;
-    if (w.many !== undefined) w.many.delete(p);
-    else if (w.one === p) w.one = undefined;
+    group.watch = undefined;
+    if (w.many !== undefined) w.many.delete(group);
+    else if (w.one === group) w.one = undefined;
     if (w.one === undefined && (w.many === undefined || w.many.size === 0)) {
-      p.signal.removeEventListener('abort', w.onAbort);
-      if (this.#waiting.get(p.signal) === w) this.#waiting.delete(p.signal);
+      group.signal.removeEventListener('abort', w.onAbort);
+      if (this.#waiting.get(group.signal) === w) this.#waiting.delete(group.signal);
     }
   }
 

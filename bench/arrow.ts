@@ -5,6 +5,9 @@
  *
  *   PATH=.tools/node/bin:$PATH node bench/arrow.ts [--rows 200000] [--batch 64] [--fsync none|batch] [--dir D]
  *
+ * ArrowArchiver is fed through storeBatch, as the daemon's queue feeds it (`batch` events per
+ * call); store() per row is measured too, for comparison.
+ *
  * Both sides get the records already decoded (Node: HEROS values as the archiver receives them;
  * Python: dicts read from a JSON-lines file before the clock starts), so the numbers compare
  * the tabular writers, not the bus or the spool. Prints both rates and their ratio.
@@ -39,36 +42,50 @@ try {
   const records = Array.from({ length: rows }, (_, i) => record(i));
   const avgBytes = Math.round(JSON.stringify(records.slice(0, 1000)).length / 1000);
 
-  // --- Node: ArrowArchiver.store, `batch` stores in flight (what concurrency=batch gives) ---
-  const { options } = validateOptions(
-    ArrowArchiver.optionsSchema,
-    { object_selector: '*', event_name: 'bench', save_template: `${dir}/node/{{ source }}.arrow`, batch_rows: batch, batch_ms: 1000, fsync, max_file_bytes: 2 ** 40 },
-    'bench',
-  );
-  const archiver = new ArrowArchiver(options as never, {
-    id: 'bench',
-    classname: 'ArrowArchiver',
-    logger: silentLogger(),
-    root: '/',
-    baseDir: dir,
-    realm: 'heros',
-    spoolDir: path.join(dir, 'spool'),
-    drainTimeoutMs: 60_000,
-  } as never);
-  const signal = new AbortController().signal;
-  const t0 = performance.now();
-  for (let i = 0; i < rows; i += batch) {
-    const n = Math.min(batch, rows - i);
-    const stores: Promise<void>[] = [];
-    for (let j = 0; j < n; j++) {
-      stores.push(archiver.store('cryostat', records[i + j] as never, {}, { signal, attempt: 1, key: undefined, receivedAt: Date.now(), metadataInOrder: new Map() }));
+  // --- Node: ArrowArchiver, fed as the queue feeds it: storeBatch with `batch` events per call
+  // (the events of one turn of the event loop, up to batch_rows), and for comparison store()
+  // per row with `batch` calls in flight (what it was fed before storeBatch). ---
+  async function runNode(mode: 'batch' | 'row'): Promise<{ appendSec: number; sec: number; bytes: number }> {
+    const out = path.join(dir, `node-${mode}`);
+    const { options } = validateOptions(
+      ArrowArchiver.optionsSchema,
+      { object_selector: '*', event_name: 'bench', save_template: `${out}/{{ source }}.arrow`, batch_rows: batch, batch_ms: 1000, fsync, max_file_bytes: 2 ** 40 },
+      'bench',
+    );
+    const archiver = new ArrowArchiver(options as never, {
+      id: 'bench',
+      classname: 'ArrowArchiver',
+      logger: silentLogger(),
+      root: '/',
+      baseDir: dir,
+      realm: 'heros',
+      spoolDir: path.join(dir, 'spool'),
+      drainTimeoutMs: 60_000,
+    } as never);
+    const signal = new AbortController().signal;
+    const noMetadata = new Map();
+    const t0 = performance.now();
+    for (let i = 0; i < rows; i += batch) {
+      const n = Math.min(batch, rows - i);
+      const receivedAt = Date.now();
+      if (mode === 'batch') {
+        const events = [];
+        for (let j = 0; j < n; j++) events.push({ source: 'cryostat', payload: records[i + j] as never, metadata: {}, attempt: 1, key: undefined, receivedAt, metadataInOrder: noMetadata });
+        const outcomes = await archiver.storeBatch(events, signal);
+        if (outcomes.some((o) => o !== undefined)) throw new Error(`rows not stored: ${String(outcomes.find((o) => o !== undefined))}`);
+      } else {
+        const stores: Promise<void>[] = [];
+        for (let j = 0; j < n; j++) stores.push(archiver.store('cryostat', records[i + j] as never, {}, { signal, attempt: 1, key: undefined, receivedAt, metadataInOrder: noMetadata }));
+        await Promise.all(stores);
+      }
     }
-    await Promise.all(stores);
+    const appendSec = (performance.now() - t0) / 1000;
+    await (archiver as unknown as { onStop(): Promise<void> }).onStop.call(archiver).catch(() => undefined);
+    const sec = (performance.now() - t0) / 1000;
+    return { appendSec, sec, bytes: (await stat(path.join(out, 'cryostat.arrow'))).size };
   }
-  const appendSec = (performance.now() - t0) / 1000;
-  await (archiver as unknown as { onStop(): Promise<void> }).onStop.call(archiver).catch(() => undefined);
-  const nodeSec = (performance.now() - t0) / 1000;
-  const nodeBytes = (await stat(path.join(dir, 'node', 'cryostat.arrow'))).size;
+  const node = await runNode('batch');
+  const perRow = await runNode('row');
 
   // --- Python: pyarrow RecordBatch.from_pylist + RecordBatchStreamWriter, same batches ---
   const jsonl = path.join(dir, 'records.jsonl');
@@ -111,9 +128,12 @@ print(t1 - t0, time.perf_counter() - t0)
 
   const fmt = (r: number): string => `${Math.round(r).toLocaleString('en-US')} rows/s`;
   console.log(`records: ${rows.toLocaleString('en-US')} of ~${avgBytes} bytes (JSON), batch ${batch} rows, fsync ${fsync}`);
-  console.log(`heros-archiver ArrowArchiver   ${fmt(rows / nodeSec).padStart(16)}  (${nodeSec.toFixed(2)} s: rows ${appendSec.toFixed(2)} s, finishing ${(nodeSec - appendSec).toFixed(2)} s; ${(nodeBytes / 2 ** 20).toFixed(1)} MiB)`);
-  console.log(`pyarrow stream writer          ${fmt(rows / pySec).padStart(16)}  (${pySec.toFixed(2)} s: rows ${pyAppendSec.toFixed(2)} s, finishing ${(pySec - pyAppendSec).toFixed(2)} s)`);
-  console.log(`ratio (ArrowArchiver / pyarrow) ${(pySec / nodeSec).toFixed(2)}`);
+  const line = (name: string, sec: number, appendSec: number, extra = ''): string =>
+    `${name.padEnd(34)} ${fmt(rows / sec).padStart(16)}  (${sec.toFixed(2)} s: rows ${appendSec.toFixed(2)} s, finishing ${(sec - appendSec).toFixed(2)} s${extra})`;
+  console.log(line('heros-archiver ArrowArchiver', node.sec, node.appendSec, `; ${(node.bytes / 2 ** 20).toFixed(1)} MiB`));
+  console.log(line('  same, store() per row', perRow.sec, perRow.appendSec));
+  console.log(line('pyarrow stream writer', pySec, pyAppendSec));
+  console.log(`ratio (ArrowArchiver / pyarrow) ${(pySec / node.sec).toFixed(2)}  (store() per row: ${(pySec / perRow.sec).toFixed(2)})`);
 } finally {
   await rm(dir, { recursive: true, force: true });
 }

@@ -99,6 +99,19 @@ export interface StoreContext {
   readonly metadataInOrder: ReadonlyMap<string, PyValue>;
 }
 
+/** One event of a {@link DataArchiver.storeBatch} call: what `store` gets, without the signal. */
+export interface BatchEvent {
+  readonly source: string;
+  readonly payload: PyValue;
+  /** `default_metadata` merged with the event's metadata (a fresh object per event). */
+  readonly metadata: Metadata;
+  /** As in {@link StoreContext}. */
+  readonly attempt: number;
+  readonly key: string | undefined;
+  readonly receivedAt: number;
+  readonly metadataInOrder: ReadonlyMap<string, PyValue>;
+}
+
 /** Counters of one archiver. */
 export interface ArchiverStats {
   received: number;
@@ -187,6 +200,10 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
   #readyHead = 0;
   /** Workers added to the queue and not yet finished. */
   #workers = 0;
+  /** Events handed to storeBatch and not yet settled (batch stores only). */
+  #inFlight = 0;
+  /** A dispatch of ready events to storeBatch is due (batch stores only). */
+  #dispatchDue = false;
   readonly #pending = new Set<Item>();
   readonly #backoff: BackoffOptions;
   readonly #abort = new AbortController();
@@ -229,6 +246,34 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
    * @param metadata `default_metadata` merged with the event's metadata (a fresh object per call)
    */
   abstract store(source: string, payload: PyValue, metadata: Metadata, context: StoreContext): Promise<void>;
+
+  /**
+   * Stores several events in one call, for archivers that write many events at once (rows of
+   * a file): the queue then hands each call up to {@link maxStoreBatch} events, and
+   * `concurrency` counts events in flight, not calls. Resolves to one outcome per event, in
+   * order: `undefined` when it is stored, or the error, handled as if `store` had thrown it
+   * (retry, or dead-letter). A rejection fails every event of the call; a timeout aborts
+   * `signal` and fails those not settled yet. By default each event goes to `store`.
+   */
+  async storeBatch(events: readonly BatchEvent[], signal: AbortSignal): Promise<readonly unknown[]> {
+    return Promise.all(
+      events.map((e) =>
+        this.store(e.source, e.payload, e.metadata, { signal, attempt: e.attempt, key: e.key, receivedAt: e.receivedAt, metadataInOrder: e.metadataInOrder }).then(
+          () => undefined,
+          (err: unknown) => err ?? new Error('store failed without a reason'),
+        ),
+      ),
+    );
+  }
+
+  /**
+   * Most events one {@link storeBatch} call gets. 1 (the default): the queue calls `store`
+   * for each event, `concurrency` at a time. Above 1, the events that arrived in one turn of
+   * the event loop go to `storeBatch` together.
+   */
+  protected maxStoreBatch(): number {
+    return 1;
+  }
 
   /** A snapshot of the counters. */
   stats(): ArchiverStats {
@@ -541,6 +586,10 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
    */
   #enqueue(item: Item): void {
     this.#ready.push(item);
+    if (this.maxStoreBatch() > 1) {
+      this.#dispatchSoon();
+      return;
+    }
     if (this.#workers >= (this.options.concurrency ?? 1)) return;
     this.#workers++;
     // Never more workers than the queue runs at once: each starts at once (so clearing the
@@ -553,6 +602,36 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
       for (let item = this.#nextReady(); item !== undefined; item = this.#nextReady()) await this.#attempt(item);
     } finally {
       this.#workers--;
+    }
+  }
+
+  /**
+   * Dispatches ready events after the callbacks of this turn of the event loop, so the events
+   * that arrived together (a socket read, a spool read) go to one storeBatch call.
+   */
+  #dispatchSoon(): void {
+    if (this.#dispatchDue) return;
+    this.#dispatchDue = true;
+    setImmediate(() => {
+      this.#dispatchDue = false;
+      this.#dispatch();
+    });
+  }
+
+  /** Hands ready events to storeBatch while fewer than `concurrency` are in flight. */
+  #dispatch(): void {
+    const max = this.maxStoreBatch();
+    const concurrency = this.options.concurrency ?? 1;
+    while (this.#inFlight < concurrency && this.#readyHead < this.#ready.length) {
+      const n = Math.min(max, concurrency - this.#inFlight, this.#ready.length - this.#readyHead);
+      const group: Item[] = [];
+      for (let i = 0; i < n; i++) {
+        const item = this.#nextReady()!;
+        if (!item.done) group.push(item);
+      }
+      if (group.length === 0) continue;
+      this.#inFlight += group.length;
+      void this.#queue.add(() => this.#attemptBatch(group)).catch((err: unknown) => this.logger.debug({ err }, 'queue task rejected'));
     }
   }
 
@@ -570,37 +649,75 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
   async #attempt(item: Item): Promise<void> {
     if (item.done) return;
     item.attempts++;
+    const began = performance.now();
+    const context = { attempt: item.attempts, key: item.key, receivedAt: item.receivedAt, metadataInOrder: item.metadata };
+    try {
+      await this.#timed((signal) => this.store(item.source, item.payload, Object.fromEntries(item.metadata) as Metadata, { signal, ...context }));
+    } catch (err) {
+      if (!item.done) this.#failed(item, err);
+      return;
+    }
+    if (!item.done) this.#stored(item, began);
+  }
+
+  /** One storeBatch call for `items`; each is then counted as stored or failed on its own. */
+  async #attemptBatch(items: Item[]): Promise<void> {
+    const began = performance.now();
+    const events: BatchEvent[] = [];
+    for (const item of items) {
+      item.attempts++;
+      events.push({ source: item.source, payload: item.payload, metadata: Object.fromEntries(item.metadata) as Metadata, attempt: item.attempts, key: item.key, receivedAt: item.receivedAt, metadataInOrder: item.metadata });
+    }
+    let outcomes: readonly unknown[] | undefined;
+    let failure: unknown;
+    try {
+      outcomes = await this.#timed((signal) => this.storeBatch(events, signal));
+      if (!Array.isArray(outcomes) || outcomes.length !== items.length) {
+        failure = new ArchiverError('ARCHIVER_STORE_FAILED', `storeBatch gave ${Array.isArray(outcomes) ? outcomes.length : 'no'} outcomes for ${items.length} events`, { actorId: this.id });
+      }
+    } catch (err) {
+      failure = err;
+    } finally {
+      this.#inFlight -= items.length;
+    }
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      if (item.done) continue;
+      const err = failure ?? outcomes![i];
+      if (err === undefined) this.#stored(item, began);
+      else this.#failed(item, err);
+    }
+    this.#dispatchSoon();
+  }
+
+  /**
+   * Runs one store call with its own signal, failed (and the signal aborted) by the timeout
+   * sweep once it runs past `store_timeout_ms`, or when the actor stops for good.
+   */
+  async #timed<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const controller = new AbortController();
     if (this.#abort.signal.aborted) controller.abort(this.#abort.signal.reason);
-    const began = performance.now();
     try {
       // One promise settled by the store or by the timeout sweep, whichever comes first (a
       // store that throws synchronously rejects it too).
-      await new Promise<void>((resolve, reject) => {
-        this.#running.set(controller, { deadline: began + this.#storeTimeoutMs(), reject });
+      return await new Promise<T>((resolve, reject) => {
+        this.#running.set(controller, { deadline: performance.now() + this.#storeTimeoutMs(), reject });
         this.#sweeper ??= setInterval(() => this.#sweepTimeouts(), sweepIntervalMs(this.#storeTimeoutMs()));
-        this.store(item.source, item.payload, Object.fromEntries(item.metadata) as Metadata, {
-          signal: controller.signal,
-          attempt: item.attempts,
-          key: item.key,
-          receivedAt: item.receivedAt,
-          metadataInOrder: item.metadata,
-        }).then(resolve, reject);
+        run(controller.signal).then(resolve, reject);
       });
-      if (item.done) return;
-      this.#stats.stored++;
-      this.context.metrics?.observeStore(this.id, (performance.now() - began) / 1000);
-      if (this.#fault !== undefined) {
-        this.logger.info({ errno: this.#fault.code, durationMs: Date.now() - this.#fault.since, events: this.#fault.events }, 'storage fault cleared; archiving resumed');
-        this.#fault = undefined;
-      }
-      this.#finish(item);
-    } catch (err) {
-      if (item.done) return;
-      this.#failed(item, err);
     } finally {
       this.#running.delete(controller);
     }
+  }
+
+  #stored(item: Item, began: number): void {
+    this.#stats.stored++;
+    this.context.metrics?.observeStore(this.id, (performance.now() - began) / 1000);
+    if (this.#fault !== undefined) {
+      this.logger.info({ errno: this.#fault.code, durationMs: Date.now() - this.#fault.since, events: this.#fault.events }, 'storage fault cleared; archiving resumed');
+      this.#fault = undefined;
+    }
+    this.#finish(item);
   }
 
   #storeTimeoutMs(): number {

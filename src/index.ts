@@ -6,7 +6,7 @@ export type { BossOptions, ActorStatus, ActorState, PreparedActor, ReloadResult,
 export { EventObserver } from './observer.js';
 export type { EventObserverOptions, ActorContext, SampleInfo } from './observer.js';
 export { DataArchiver } from './archiver.js';
-export type { DataArchiverOptions, Metadata, StoreContext, ArchiverStats } from './archiver.js';
+export type { DataArchiverOptions, Metadata, StoreContext, BatchEvent, ArchiverStats } from './archiver.js';
 export { FileArchiver } from './file-archiver.js';
 export type { FileArchiverOptions } from './file-archiver.js';
 export { ArrayArchiver } from '../actors/array-archiver.js';
