@@ -18,7 +18,7 @@
 import PQueue from 'p-queue';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { ArchiverError, errorCode, isRetryable } from './errors.js';
-import { decodeHeros, encodeHeros } from './heros/cbor.js';
+import { decodeHeros, encodeHeros, isPlainObjectKey } from './heros/cbor.js';
 import { Spool, type SpoolRecordId } from './storage/spool.js';
 import type { PyValue } from './heros/values.js';
 import { EventObserver, type ActorContext, type EventObserverOptions, type SampleInfo } from './observer.js';
@@ -150,11 +150,71 @@ function sweepIntervalMs(timeoutMs: number): number {
   return Math.min(1000, Math.max(5, Math.floor(timeoutMs / 8)));
 }
 
+/**
+ * Merged metadata in Python's key order: a plain object when it keeps that order (the usual
+ * case), else a Map (see DataArchiver's #merged).
+ */
+type OrderedMetadata = Metadata | ReadonlyMap<string, PyValue>;
+
+/** A fresh plain object of the merged metadata, as `store` gets it. */
+function metadataObject(m: OrderedMetadata): Metadata {
+  return m instanceof Map ? (Object.fromEntries(m) as Metadata) : { ...(m as Metadata) };
+}
+
+/** The merged metadata as a Map in Python's key order. */
+function metadataMap(m: OrderedMetadata): ReadonlyMap<string, PyValue> {
+  return m instanceof Map ? m : new Map(Object.entries(m as Metadata));
+}
+
+/** What one store call gets; the ordered metadata Map is made only when a store reads it. */
+class QueuedContext implements StoreContext {
+  readonly signal: AbortSignal;
+  readonly attempt: number;
+  readonly key: string | undefined;
+  readonly receivedAt: number;
+  readonly #ordered: OrderedMetadata;
+  #map: ReadonlyMap<string, PyValue> | undefined;
+  constructor(signal: AbortSignal, item: Item) {
+    this.signal = signal;
+    this.attempt = item.attempts;
+    this.key = item.key;
+    this.receivedAt = item.receivedAt;
+    this.#ordered = item.metadata;
+  }
+  get metadataInOrder(): ReadonlyMap<string, PyValue> {
+    return (this.#map ??= metadataMap(this.#ordered));
+  }
+}
+
+/** One event of a storeBatch call; the ordered metadata Map is made only when read. */
+class QueuedEvent implements BatchEvent {
+  readonly source: string;
+  readonly payload: PyValue;
+  readonly metadata: Metadata;
+  readonly attempt: number;
+  readonly key: string | undefined;
+  readonly receivedAt: number;
+  readonly #ordered: OrderedMetadata;
+  #map: ReadonlyMap<string, PyValue> | undefined;
+  constructor(item: Item) {
+    this.source = item.source;
+    this.payload = item.payload;
+    this.metadata = metadataObject(item.metadata);
+    this.attempt = item.attempts;
+    this.key = item.key;
+    this.receivedAt = item.receivedAt;
+    this.#ordered = item.metadata;
+  }
+  get metadataInOrder(): ReadonlyMap<string, PyValue> {
+    return (this.#map ??= metadataMap(this.#ordered));
+  }
+}
+
 interface Item {
   readonly source: string;
   readonly payload: PyValue;
   /** Merged metadata in Python's key order. */
-  readonly metadata: ReadonlyMap<string, PyValue>;
+  readonly metadata: OrderedMetadata;
   /** The event as received, for dead-letter records. */
   readonly event: PyValue;
   readonly raw: Uint8Array | undefined;
@@ -226,6 +286,8 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
   #fault: { code: string; message: string; since: number; lastLog: number; events: number } | undefined;
   readonly #root: string;
   #draining = false;
+  /** `default_metadata` as a Map (string keys), and as a plain object when that keeps its order. */
+  readonly #defaults: { readonly map: ReadonlyMap<string, PyValue>; readonly object: Metadata | undefined };
 
   constructor(options: O, context: ActorContext) {
     super(options, context);
@@ -236,6 +298,8 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
       maxMs: options.retry_max_delay_ms ?? DEFAULT_BACKOFF.maxMs,
     };
     this.#root = options.root === undefined ? context.root : path.resolve(context.baseDir, options.root);
+    const defaults = new Map(entriesOf(options.default_metadata));
+    this.#defaults = { map: defaults, object: [...defaults.keys()].every(isPlainObjectKey) ? Object.fromEntries(defaults) : undefined };
   }
 
   /**
@@ -334,21 +398,18 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
   /**
    * The queue item of an event value, or the error that sends it to the dead-letter folder when
    * it is not `[payload, metadata]`. The metadata is Python's `default_metadata | metadata`:
-   * keys keep the defaults' order, the event's values win, the event's new keys follow. A Map
-   * keeps that order for every key (a plain object would move keys like "10" to the front);
-   * `store` gets a plain-object view.
+   * keys keep the defaults' order, the event's values win, the event's new keys follow.
+   * `store` gets a plain-object copy.
    */
   #itemFor(source: string, data: PyValue, raw: Uint8Array | undefined, key: string | undefined, receivedAt: number, spoolId: SpoolRecordId | undefined, rawOwned: boolean): Item | ArchiverError {
     const shape = eventParts(data);
     if (typeof shape === 'string') {
       return new ArchiverError('ARCHIVER_EVENT_MALFORMED', `event from "${source}" is not [payload, metadata]: ${shape}`, { actorId: this.id });
     }
-    const ordered = new Map<string, PyValue>(entriesOf(this.options.default_metadata));
-    for (const [k, v] of shape.metadata) ordered.set(k, v);
     return {
       source,
       payload: shape.payload,
-      metadata: ordered,
+      metadata: this.#merged(shape.metadata),
       event: data,
       raw,
       rawOwned,
@@ -362,6 +423,23 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
       spoolId,
       spooling: false,
     };
+  }
+
+  /**
+   * `default_metadata | metadata`. A plain object keeps insertion order except for keys like
+   * "10" (moved to the front) and `__proto__`, so it is used only when no such key is involved:
+   * the event's own object when there are no defaults (the decoder gives a plain object only
+   * when its keys allow), else the two spread together. Otherwise a Map, which keeps any order.
+   */
+  #merged(meta: Metadata | ReadonlyMap<PyValue, PyValue>): OrderedMetadata {
+    const defaults = this.#defaults;
+    if (!(meta instanceof Map)) {
+      if (defaults.map.size === 0) return meta as Metadata;
+      if (defaults.object !== undefined && plainKeys(meta as Metadata)) return { ...defaults.object, ...(meta as Metadata) };
+    }
+    const ordered = new Map(defaults.map);
+    for (const [k, v] of entriesOf(meta as Metadata | ReadonlyMap<PyValue, PyValue>)) ordered.set(k, v);
+    return ordered;
   }
 
   /**
@@ -650,9 +728,10 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
     if (item.done) return;
     item.attempts++;
     const began = performance.now();
-    const context = { attempt: item.attempts, key: item.key, receivedAt: item.receivedAt, metadataInOrder: item.metadata };
     try {
-      await this.#timed((signal) => this.store(item.source, item.payload, Object.fromEntries(item.metadata) as Metadata, { signal, ...context }));
+      await this.#timed((signal) =>
+        this.store(item.source, item.payload, metadataObject(item.metadata), new QueuedContext(signal, item)),
+      );
     } catch (err) {
       if (!item.done) this.#failed(item, err);
       return;
@@ -666,7 +745,7 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
     const events: BatchEvent[] = [];
     for (const item of items) {
       item.attempts++;
-      events.push({ source: item.source, payload: item.payload, metadata: Object.fromEntries(item.metadata) as Metadata, attempt: item.attempts, key: item.key, receivedAt: item.receivedAt, metadataInOrder: item.metadata });
+      events.push(new QueuedEvent(item));
     }
     let outcomes: readonly unknown[] | undefined;
     let failure: unknown;
@@ -851,7 +930,7 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
     let metadataJson: string | undefined;
     if (entry.metadata !== undefined) {
       try {
-        metadataJson = pyJsonDumps(entry.metadata as Map<string, PyValue>, { rootPath: 'metadata' });
+        metadataJson = pyJsonDumps(entry.metadata as PyValue, { rootPath: 'metadata' });
       } catch {
         metadataJson = undefined;
       }
@@ -893,7 +972,7 @@ interface DeadLetterItem {
   readonly raw: Uint8Array | undefined;
   readonly key: string | undefined;
   readonly receivedAt: number;
-  readonly metadata?: ReadonlyMap<string, PyValue>;
+  readonly metadata?: OrderedMetadata;
   readonly error: unknown;
   readonly attempts: number;
 }
@@ -915,16 +994,22 @@ function freeRaw(item: Item): void {
   buffer.transfer(0);
 }
 
+/** Whether every key of `o` keeps its insertion order in a plain object. */
+function plainKeys(o: Metadata): boolean {
+  for (const k in o) if (!isPlainObjectKey(k)) return false;
+  return true;
+}
+
 /** Splits an event value like herostools does (`data[0]`, `data[1]` must be a dict). */
-function eventParts(data: PyValue): { payload: PyValue; metadata: Iterable<[string, PyValue]> } | string {
+function eventParts(data: PyValue): { payload: PyValue; metadata: Metadata | ReadonlyMap<PyValue, PyValue> } | string {
   if (!Array.isArray(data)) return `got ${kindOf(data)}, expected a list or tuple`;
   if (data.length < 2) return `got a list of ${data.length} element${data.length === 1 ? '' : 's'}, expected 2`;
   const meta = data[1];
-  if (meta instanceof Map) return { payload: data[0], metadata: entriesOf(meta) };
+  if (meta instanceof Map) return { payload: data[0], metadata: meta };
   if (meta === null || typeof meta !== 'object' || Array.isArray(meta) || meta instanceof Uint8Array || meta instanceof Set || Object.getPrototypeOf(meta) !== Object.prototype) {
     return `metadata (second element) is ${kindOf(meta)}, expected a dict`;
   }
-  return { payload: data[0], metadata: Object.entries(meta as Metadata) };
+  return { payload: data[0], metadata: meta as Metadata };
 }
 
 /** Entries of a dict-like value; non-string keys (Python ints) become their decimal text. */

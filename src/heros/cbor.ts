@@ -454,7 +454,7 @@ class MapBuilder {
  * object: array indices ("0", "42") are enumerated first in numeric order, and assigning
  * `__proto__` would replace the prototype.
  */
-function isPlainObjectKey(key: string): boolean {
+export function isPlainObjectKey(key: string): boolean {
   const c = key.charCodeAt(0);
   if (c >= 48 && c <= 57) {
     const n = Number(key);
