@@ -146,6 +146,8 @@ interface FitPlan {
   readonly converters: readonly ColumnConverter[];
   /** Column index of each data column name. */
   readonly index: ReadonlyMap<string, number>;
+  /** Column index of each data column a payload field fills (not the metadata columns). */
+  readonly fieldIndex: ReadonlyMap<string, number>;
   /** Column index of each metadata column (-1: not a column). */
   readonly metaIndex: readonly number[];
 }
@@ -363,26 +365,30 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
         else fits = this.#convert(plan, values, i, metadata[this.#metaNames[k]!] ?? null) && fits;
       }
     }
+    // A field that is a payload column of the plan passes the name checks; any other field is
+    // checked (and does not fit).
+    const fields = plan?.fieldIndex;
     if (isMap) {
       const map = payload as Map<unknown, PyValue>;
       for (const k of map.keys()) {
         if (typeof k !== 'string') throw new UnrecoverableError(`payload dict key ${String(k)} is not a string`, {}, 'ARCHIVER_PAYLOAD_MISMATCH');
       }
       for (const [name, v] of map as Map<string, PyValue>) {
-        this.#checkName(name);
-        if (plan !== undefined && fits) {
-          const i = plan.index.get(name);
-          fits = i !== undefined && this.#convert(plan, values!, i, v);
-        }
+        const i = fields?.get(name);
+        if (i === undefined) {
+          this.#checkName(name);
+          fits = false;
+        } else if (fits) fits = this.#convert(plan!, values!, i, v);
       }
     } else {
       const obj = payload as Record<string, PyValue>;
-      for (const name of Object.keys(obj)) {
-        this.#checkName(name);
-        if (plan !== undefined && fits) {
-          const i = plan.index.get(name);
-          fits = i !== undefined && this.#convert(plan, values!, i, obj[name]);
-        }
+      // for…in: no array of keys per row (the prototype is Object.prototype, checked above).
+      for (const name in obj) {
+        const i = fields?.get(name);
+        if (i === undefined) {
+          this.#checkName(name);
+          fits = false;
+        } else if (fits) fits = this.#convert(plan!, values!, i, obj[name]);
       }
     }
     if (!fits) values = undefined;
@@ -478,6 +484,7 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
       dataColumns,
       converters: dataColumns.map((c) => columnConverter(c.kind)),
       index,
+      fieldIndex: new Map([...index].filter(([name]) => !this.#metaSet.has(name) && !RESERVED.has(name))),
       metaIndex: this.#metaNames.map((n) => index.get(n) ?? -1),
     };
     this.#plan = plan;

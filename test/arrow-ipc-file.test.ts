@@ -149,6 +149,38 @@ print(json.dumps({'batches': r.num_record_batches, 'rows': t.num_rows, 'n': t.co
     expect(await rowsIn('broken.arrow')).toBe(37 + 38);
   });
 
+  it('finds every message whatever falls across the edges of its read window: many small batches, one larger than the window', async () => {
+    const t = await tempDir();
+    cleanup = t.cleanup;
+    const final = path.join(t.dir, 'w.arrow');
+    const file = await ArrowStreamFile.create(final, SCHEMA, 'none');
+    // Batches of 1 to 9 rows (uneven sizes), then one of ~400 KiB (beyond the 256 KiB window), then more small ones.
+    const sizes = [...Array.from({ length: 600 }, (_, i) => 1 + (i % 9)), 6000, ...Array.from({ length: 50 }, (_, i) => 1 + (i % 4))];
+    for (let b = 0; b < sizes.length; b++) await file.append(rowsToBatch(SCHEMA, rows(b, sizes[b]!)));
+    await file.close();
+    const stream = await readFile(`${final}s`);
+    const handle = await open(`${final}s`, 'r');
+    const layout = await scanStream(handle, stream.byteLength).finally(() => handle.close());
+    expect(layout?.messages.length).toBe(sizes.length);
+    expect(layout?.end).toBe(stream.byteLength);
+    expect(Math.max(...layout!.messages.map((m) => m.metaDataLength + m.bodyLength))).toBeGreaterThan(256 * 1024);
+    // The same blocks a reader of the whole stream finds.
+    expect(readCompleteBatches(stream).batches.map((b) => b.numRows)).toEqual(sizes);
+    const res = await finalizeStreamFile(`${final}s`, { fsync: 'none' });
+    expect(res).toEqual({ file: final, rows: sizes.reduce((a, b) => a + b, 0), tornBytes: 0 });
+    expectSameContent(await readFile(final), reference(stream));
+
+    // A schema message larger than the window (300 KB of schema metadata).
+    const big = new Schema(SCHEMA.fields, new Map([['note', 'x'.repeat(300_000)]]));
+    const other = await ArrowStreamFile.create(path.join(t.dir, 'm.arrow'), big, 'none');
+    for (let b = 0; b < 3; b++) await other.append(new RecordBatch(big, rowsToBatch(SCHEMA, rows(b, 5)).data));
+    await other.close();
+    const h2 = await open(path.join(t.dir, 'm.arrows'), 'r');
+    const l2 = await scanStream(h2, (await h2.stat()).size).finally(() => h2.close());
+    expect(l2?.messages.length).toBe(3);
+    expect(l2?.schema.metadata.get('note')?.length).toBe(300_000);
+  });
+
   it('a stream closed with an end-of-stream marker has no torn bytes', async () => {
     const t = await tempDir();
     cleanup = t.cleanup;

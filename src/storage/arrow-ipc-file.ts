@@ -59,8 +59,8 @@ export async function writeAt(handle: FileHandle, bytes: Uint8Array, position: n
 
 const CONTINUATION = -1;
 const MAGIC = new TextEncoder().encode('ARROW1');
-/** Metadata read ahead with each message prefix; most headers fit. */
-const HEAD_READ = 1024;
+/** Bytes read at once while scanning a stream's message headers. */
+const SCAN_WINDOW = 256 * 1024;
 const COPY_CHUNK = 8 * 1024 * 1024;
 
 /**
@@ -69,7 +69,24 @@ const COPY_CHUNK = 8 * 1024 * 1024;
  * the pre-0.15 framing without continuation markers); then only decoding can tell.
  */
 export async function scanStream(handle: FileHandle, size: number): Promise<StreamLayout | undefined> {
-  const head = Buffer.allocUnsafe(HEAD_READ);
+  // Headers are read through a window of the file, so that a stream of many small batches
+  // takes one read per window, not one per message.
+  const window = Buffer.allocUnsafe(Math.min(SCAN_WINDOW, Math.max(8, size)));
+  let windowStart = 0;
+  let windowLength = 0;
+  /** `length` bytes at `at`, from the window (read again from `at` when they are not in it). */
+  const bytesAt = async (at: number, length: number): Promise<Uint8Array | undefined> => {
+    if (at < windowStart || at + length > windowStart + windowLength) {
+      if (length > window.byteLength) {
+        const own = Buffer.allocUnsafe(length);
+        return (await handle.read(own, 0, length, at)).bytesRead < length ? undefined : own;
+      }
+      windowStart = at;
+      windowLength = (await handle.read(window, 0, Math.min(window.byteLength, size - at), at)).bytesRead;
+      if (windowLength < length) return undefined;
+    }
+    return window.subarray(at - windowStart, at - windowStart + length);
+  };
   let schema: Schema | undefined;
   let schemaBlock: MessageBlock | undefined;
   const messages: (MessageBlock & { kind: 'dictionary' | 'record' })[] = [];
@@ -77,24 +94,21 @@ export async function scanStream(handle: FileHandle, size: number): Promise<Stre
   let ended = false;
   for (;;) {
     if (size - pos < 8) break;
-    const { bytesRead } = await handle.read(head, 0, Math.min(HEAD_READ, size - pos), pos);
-    if (bytesRead < 8) break;
-    if (head.readInt32LE(0) !== CONTINUATION) {
+    const prefix = await bytesAt(pos, 8);
+    if (prefix === undefined) break;
+    const view = new DataView(prefix.buffer, prefix.byteOffset, 8);
+    if (view.getInt32(0, true) !== CONTINUATION) {
       if (schema === undefined) return undefined;
       break;
     }
-    const metaLen = head.readInt32LE(4);
+    const metaLen = view.getInt32(4, true);
     if (metaLen === 0) {
       ended = schema !== undefined;
       break;
     }
     if (metaLen < 0 || pos + 8 + metaLen > size) break;
-    let meta: Uint8Array;
-    if (8 + metaLen <= bytesRead) meta = head.subarray(8, 8 + metaLen);
-    else {
-      meta = Buffer.allocUnsafe(metaLen);
-      if ((await handle.read(meta, 0, metaLen, pos + 8)).bytesRead < metaLen) break;
-    }
+    const meta = await bytesAt(pos + 8, metaLen);
+    if (meta === undefined) break;
     let message: Message;
     try {
       message = Message.decode(meta);
