@@ -152,6 +152,9 @@ interface FitPlan {
   readonly metaIndex: readonly number[];
 }
 
+/** A temporary file of a finalisation (see temporaryName). */
+const FINALIZE_TMP = /^\..+\.arrow\.[0-9a-z]+(-[0-9a-z]+)?\.tmp$/;
+
 /** The only names a `save_template` may read for its rendering to be cached per source. */
 const PATH_NAMES = new Set(['source', 'date', 'year', 'month', 'day', 'hour']);
 
@@ -870,10 +873,11 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
     const text = this.#scanDirText();
     if (text === undefined) return;
     const dir = this.resolvePath(text);
-    // A finalisation cut short leaves its temporary file; the stream it came from is still
-    // there (it is removed only after the rename), so the temporary file is only a copy.
+    // A finalisation cut short leaves its temporary file (`.<name>.arrow.<tag>-<n>.tmp`, or
+    // `.<name>.arrow.<hex>.tmp` from earlier versions); the stream it came from is still there
+    // (it is removed only after the rename), so the temporary file is only a copy.
     for (const tmp of await listFiles(dir, '.tmp', true)) {
-      if (/^\..+\.arrow\.[0-9a-f]+\.tmp$/.test(path.basename(tmp))) await unlink(tmp).catch(() => undefined);
+      if (FINALIZE_TMP.test(path.basename(tmp))) await unlink(tmp).catch(() => undefined);
     }
     const streams = await listFiles(dir, '.arrows');
     for (const s of streams) await this.#finalizeLeftover(s);
