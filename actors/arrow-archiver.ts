@@ -86,6 +86,9 @@ export interface ArrowArchiverOptions extends DataArchiverOptions {
   /** Folder scanned at start (unfinished files, keys, watermarks). Default: the fixed folder
    *  part of `save_template` before its first `{`. @default undefined */
   readonly archive_dir?: string;
+  /** Events are a HEROS datasource's `observable_data` (a list of readings): one row per
+   *  reading. @default true when `event_name` is `observable_data`, else false */
+  readonly datasource?: boolean;
 }
 
 /** Counters of the tabular path, beside the DataArchiver's own. */
@@ -192,6 +195,7 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
     unique_key: { type: 'string', nonEmpty: true, doc: 'Template of an event key (sees payload fields, metadata, `source`), e.g. `{{ id }}`: an event whose key was archived before — also before a restart — is counted as a duplicate and not written again.' },
     time_key: { type: 'string', nonEmpty: true, doc: 'Payload field or metadata key holding the event time (a number); the last archived value is kept per source.' },
     forward_only: { type: 'boolean', default: false, doc: 'With `time_key`: an event older than its source\'s last archived time is dead-lettered (`ARCHIVER_LATE_EVENT`).' },
+    datasource: { type: 'boolean', doc: "Each event is a HEROS datasource's `observable_data`: a list of readings (dicts with `id`, `value`, `unit`, `raw_value`, `raw_unit`, `time`, `inbound`, `calibrated`), each written as a row; such events carry no metadata, so only `default_metadata` reaches `metadata_columns` and the templates. Default: true when `event_name` is `observable_data`." },
     archive_dir: { type: 'string', nonEmpty: true, doc: 'Folder scanned at start for unfinished `.arrows` files, keys and watermarks; default: the fixed folder part of `save_template` before its first `{`.' },
   };
 
@@ -225,6 +229,8 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
   readonly #waiting = new Map<AbortSignal, AbortWatch>();
   /** Finalisations running in the background (awaited by stop). */
   readonly #finalizing = new Set<Promise<void>>();
+  /** Events are datasource readings (see the `datasource` option). */
+  readonly #datasource: boolean;
 
   constructor(options: ArrowArchiverOptions, context: ActorContext) {
     super(options, context);
@@ -266,6 +272,7 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
     }
     if (problems.length > 0) throw new ConfigError(problems);
     this.#template = template!;
+    this.#datasource = options.datasource ?? options.event_name === 'observable_data';
     this.#pathBySource = this.#template.variables.every((v) => PATH_NAMES.has(v));
   }
 
@@ -317,6 +324,13 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
     return this.options.batch_rows ?? 1024;
   }
 
+  /** A datasource event is the list of readings itself, without metadata. */
+  protected override splitEvent(data: PyValue): ReturnType<DataArchiver['splitEvent']> {
+    if (!this.#datasource) return super.splitEvent(data);
+    if (!Array.isArray(data)) return `got ${data === null ? 'None' : typeof data}, expected a datasource's list of readings`;
+    return { payload: data, metadata: {} };
+  }
+
   #group(signal: AbortSignal, size: number, done: (errors: unknown[] | undefined) => void): RowGroup {
     return { signal, size, left: size, errors: undefined, slots: [], done, watch: undefined };
   }
@@ -324,7 +338,8 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
   /** Event `index` of `group`: checked, then buffered as a row (or settled at once). */
   #take(group: RowGroup, index: number, source: string, payload: PyValue, metadata: Metadata, receivedAt: number): void {
     try {
-      this.#store(group, index, source, payload, metadata, receivedAt);
+      if (this.#datasource) this.#storeReadings(group, index, source, payload, metadata, receivedAt);
+      else this.#store(group, index, source, payload, metadata, receivedAt);
     } catch (err) {
       this.#settleFailed(group, index, err);
     }
@@ -351,9 +366,86 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
    * again by {@link #fit} (which widens or gives the dead-letter reasons).
    */
   #store(group: RowGroup, index: number, source: string, payload: PyValue, metadata: Metadata, receivedAt: number): void {
+    const values = this.#convertRow(payload, metadata, 'ArrowArchiver needs a dict payload (one row per event)');
+    if (this.#keyTemplate !== undefined) {
+      const key = this.#keyOf(source, payload, metadata);
+      if (this.#keys.has(key)) return this.#duplicate(group);
+      if (this.#pendingKeys.has(key)) return this.#afterInFlight(group, index, source, payload, metadata, receivedAt, key, true);
+      return this.#storeRow(group, index, source, payload, metadata, receivedAt, values, key, true);
+    }
+    return this.#storeRow(group, index, source, payload, metadata, receivedAt, values, undefined, true);
+  }
+
+  /**
+   * A datasource event: every reading becomes a row. All readings are checked, converted and
+   * checked against the watermark before any is buffered, so an event is written whole or not
+   * at all (its rows then go to disk in one batch); the event is stored once all its rows are.
+   */
+  #storeReadings(group: RowGroup, index: number, source: string, readings: PyValue, metadata: Metadata, receivedAt: number): void {
+    if (!Array.isArray(readings)) {
+      throw new UnrecoverableError(`a datasource event is a list of readings, got ${readings === null ? 'None' : typeof readings}`, { actorId: this.id }, 'ARCHIVER_PAYLOAD_MISMATCH');
+    }
+    if (readings.length === 0) return this.#settleStored(group);
+    const notDict = 'a datasource reading must be a dict';
+    let columns: readonly ColumnSpec[] | undefined;
+    let values: unknown[][];
+    do {
+      // A reading that widens the columns makes the others be converted again to the new ones.
+      columns = this.#columns;
+      values = readings.map((r) => this.#convertRow(r, metadata, notDict) ?? this.#fit(this.#dataOf(r, metadata)));
+    } while (this.#columns !== columns);
+    let latest: number | undefined;
+    for (const r of readings) {
+      const t = this.#eventTime(source, r, metadata);
+      if (t !== undefined && (latest === undefined || t > latest)) latest = t;
+    }
+    if (latest !== undefined) this.#advanceWatermark(source, latest);
+    // The event settles when each of its rows has.
+    group.left += readings.length - 1;
+    for (let k = 0; k < readings.length; k++) {
+      const r = readings[k]!;
+      if (this.#keyTemplate === undefined) {
+        this.#storeRow(group, index, source, r, metadata, receivedAt, values[k], undefined, false);
+        continue;
+      }
+      const key = this.#keyOf(source, r, metadata);
+      if (this.#keys.has(key)) this.#duplicate(group);
+      else if (this.#pendingKeys.has(key)) this.#afterInFlight(group, index, source, r, metadata, receivedAt, key, false);
+      else this.#storeRow(group, index, source, r, metadata, receivedAt, values[k], key, false);
+    }
+  }
+
+  /** The `unique_key` of a row: the template over metadata, the row's fields and `source`. */
+  #keyOf(source: string, payload: PyValue, metadata: Metadata): string {
+    const fieldsObject = payload instanceof Map ? Object.fromEntries(payload as Map<string, PyValue>) : (payload as Record<string, PyValue>);
+    return this.#keyTemplate!.render({ ...metadata, ...fieldsObject, source });
+  }
+
+  /**
+   * The same row (a re-delivery) is being written right now: its outcome decides — a duplicate
+   * once it is stored, else the row is written (fitted then, as the columns may have changed).
+   */
+  #afterInFlight(group: RowGroup, index: number, source: string, payload: PyValue, metadata: Metadata, receivedAt: number, key: string, checkTime: boolean): void {
+    void this.#pendingKeys
+      .get(key)!
+      .catch(() => false)
+      .then((wasStored) => {
+        if (wasStored || this.#keys.has(key)) this.#duplicate(group);
+        else this.#storeRow(group, index, source, payload, metadata, receivedAt, undefined, key, checkTime);
+      })
+      .catch((err: unknown) => this.#settleFailed(group, index, err));
+  }
+
+  /**
+   * Checks a row's names and converts its values to the current columns while doing so: the
+   * values when the row simply fits them, undefined when it must go through {@link #fit}
+   * (columns to infer or widen, or the reasons it does not fit). Throws `notDict` (payload
+   * mismatch) for a row that is not a dict, and for a field that clashes with a column.
+   */
+  #convertRow(payload: PyValue, metadata: Metadata, notDict: string): unknown[] | undefined {
     const isMap = payload instanceof Map;
     if (!isMap && (payload === null || typeof payload !== 'object' || Object.getPrototypeOf(payload) !== Object.prototype)) {
-      throw new UnrecoverableError('ArrowArchiver needs a dict payload (one row per event)', {}, 'ARCHIVER_PAYLOAD_MISMATCH');
+      throw new UnrecoverableError(notDict, { actorId: this.id }, 'ARCHIVER_PAYLOAD_MISMATCH');
     }
     const plan = this.#columns === undefined ? undefined : this.#fitPlan();
     let values: unknown[] | undefined;
@@ -394,28 +486,7 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
         } else if (fits) fits = this.#convert(plan!, values!, i, obj[name]);
       }
     }
-    if (!fits) values = undefined;
-
-    if (this.#keyTemplate !== undefined) {
-      const fieldsObject = isMap ? Object.fromEntries(payload as Map<string, PyValue>) : (payload as Record<string, PyValue>);
-      const key = this.#keyTemplate.render({ ...metadata, ...fieldsObject, source });
-      if (this.#keys.has(key)) return this.#duplicate(group);
-      const inFlight = this.#pendingKeys.get(key);
-      if (inFlight !== undefined) {
-        // The same event (a re-delivery) is being written right now: its outcome decides (and
-        // the columns may change meanwhile, so the row is fitted after it).
-        void inFlight
-          .catch(() => false)
-          .then((wasStored) => {
-            if (wasStored || this.#keys.has(key)) this.#duplicate(group);
-            else this.#storeRow(group, index, source, payload, metadata, receivedAt, undefined, key);
-          })
-          .catch((err: unknown) => this.#settleFailed(group, index, err));
-        return;
-      }
-      return this.#storeRow(group, index, source, payload, metadata, receivedAt, values, key);
-    }
-    return this.#storeRow(group, index, source, payload, metadata, receivedAt, values, undefined);
+    return fits ? values : undefined;
   }
 
   /** A payload field must not be a column of its own nor a metadata column. */
@@ -435,29 +506,44 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
   }
 
   /** The rest of store() once the key is known not to be a duplicate. */
-  #storeRow(group: RowGroup, index: number, source: string, payload: PyValue, metadata: Metadata, receivedAt: number, converted: unknown[] | undefined, key: string | undefined): void {
+  #storeRow(group: RowGroup, index: number, source: string, payload: PyValue, metadata: Metadata, receivedAt: number, converted: unknown[] | undefined, key: string | undefined, checkTime: boolean): void {
     const values = converted ?? this.#fit(this.#dataOf(payload, metadata));
-
-    if (this.options.time_key !== undefined) {
-      const raw = payloadField(payload, this.options.time_key) ?? metadata[this.options.time_key];
-      const t = eventTime(raw);
-      if (t === undefined) {
-        if (this.options.forward_only) {
-          throw new UnrecoverableError(`time_key "${this.options.time_key}" is ${raw === undefined ? 'missing' : `not a number (${typeof raw})`}`, { actorId: this.id }, 'ARCHIVER_PAYLOAD_MISMATCH');
-        }
-      } else {
-        const last = this.#watermarks.get(source);
-        if (this.options.forward_only && last !== undefined && t < last) {
-          throw new UnrecoverableError(`event of ${source} at ${this.options.time_key}=${t} is older than the last archived ${last}`, { actorId: this.id }, 'ARCHIVER_LATE_EVENT');
-        }
-        if (last === undefined || t > last) this.#watermarks.set(source, t);
-      }
+    if (checkTime) {
+      const t = this.#eventTime(source, payload, metadata);
+      if (t !== undefined) this.#advanceWatermark(source, t);
     }
-
     const logical = this.#renderPath(source, metadata, receivedAt);
     if (key !== undefined) values.push(key);
     const row: Row = { source, receivedAt, values };
     this.#enqueue(logical, row, key, group, index);
+  }
+
+  /**
+   * A row's `time_key` value (undefined without `time_key`, or when it is not a number and
+   * `forward_only` is off); with `forward_only`, throws when it is missing or older than the
+   * source's watermark (`ARCHIVER_LATE_EVENT`).
+   */
+  #eventTime(source: string, payload: PyValue, metadata: Metadata): number | undefined {
+    const timeKey = this.options.time_key;
+    if (timeKey === undefined) return undefined;
+    const raw = payloadField(payload, timeKey) ?? metadata[timeKey];
+    const t = eventTime(raw);
+    if (t === undefined) {
+      if (this.options.forward_only) {
+        throw new UnrecoverableError(`time_key "${timeKey}" is ${raw === undefined ? 'missing' : `not a number (${typeof raw})`}`, { actorId: this.id }, 'ARCHIVER_PAYLOAD_MISMATCH');
+      }
+      return undefined;
+    }
+    const last = this.#watermarks.get(source);
+    if (this.options.forward_only && last !== undefined && t < last) {
+      throw new UnrecoverableError(`event of ${source} at ${timeKey}=${t} is older than the last archived ${last}`, { actorId: this.id }, 'ARCHIVER_LATE_EVENT');
+    }
+    return t;
+  }
+
+  #advanceWatermark(source: string, t: number): void {
+    const last = this.#watermarks.get(source);
+    if (last === undefined || t > last) this.#watermarks.set(source, t);
   }
 
   /** The row's named values: metadata columns, then the payload's fields. */

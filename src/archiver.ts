@@ -402,7 +402,7 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
    * `store` gets a plain-object copy.
    */
   #itemFor(source: string, data: PyValue, raw: Uint8Array | undefined, key: string | undefined, receivedAt: number, spoolId: SpoolRecordId | undefined, rawOwned: boolean): Item | ArchiverError {
-    const shape = eventParts(data);
+    const shape = this.splitEvent(data);
     if (typeof shape === 'string') {
       return new ArchiverError('ARCHIVER_EVENT_MALFORMED', `event from "${source}" is not [payload, metadata]: ${shape}`, { actorId: this.id });
     }
@@ -423,6 +423,15 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
       spoolId,
       spooling: false,
     };
+  }
+
+  /**
+   * Splits an event value into its payload and metadata, or says (a string) why it cannot: the
+   * event is then dead-lettered (`ARCHIVER_EVENT_MALFORMED`). By default herostools' rule: a
+   * list or tuple `[payload, metadata]` whose metadata is a dict.
+   */
+  protected splitEvent(data: PyValue): { payload: PyValue; metadata: Metadata | ReadonlyMap<PyValue, PyValue> } | string {
+    return eventParts(data);
   }
 
   /**
