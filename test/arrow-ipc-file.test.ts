@@ -3,7 +3,7 @@ import path from 'node:path';
 import { RecordBatch, RecordBatchStreamWriter, Schema, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fileSchema, type Row, rowsToBatch } from '../src/formats/arrow-table.js';
-import { scanStream } from '../src/storage/arrow-ipc-file.js';
+import { recordBatchMessage, scanStream } from '../src/storage/arrow-ipc-file.js';
 import { ArrowStreamFile, fileStats, finalizeStreamFile, readCompleteBatches, STATS_PREFIX } from '../src/storage/arrow-stream-file.js';
 import { tempDir } from './helpers/harness.js';
 import { runPython } from './helpers/python.js';
@@ -179,6 +179,29 @@ print(json.dumps({'batches': r.num_record_batches, 'rows': t.num_rows, 'n': t.co
     const l2 = await scanStream(h2, (await h2.stat()).size).finally(() => h2.close());
     expect(l2?.messages.length).toBe(3);
     expect(l2?.schema.metadata.get('note')?.length).toBe(300_000);
+  });
+
+  it('a crash-left stream whose third batch does not decode keeps the two before it (decoded in runs)', async () => {
+    const t = await tempDir();
+    cleanup = t.cleanup;
+    const final = path.join(t.dir, 'x.arrow');
+    await (await writeStream(final, 6)).close();
+    const bytes = await readFile(`${final}s`);
+    const h = await open(`${final}s`, 'r');
+    const layout = (await scanStream(h, bytes.byteLength))!;
+    await h.close();
+    // The third batch replaced by a well-framed batch of another schema (one int64 column):
+    // its header reads, so only decoding against the stream's schema finds it wrong.
+    const other = fileSchema([{ name: 'n', kind: 'int64' }]);
+    const alien = recordBatchMessage(rowsToBatch(other, [{ source: 's', receivedAt: 0, values: [1] }]))!;
+    const third = layout.messages[2]!;
+    const spliced = Buffer.concat([bytes.subarray(0, third.offset), alien, bytes.subarray(third.offset + third.metaDataLength + third.bodyLength)]);
+    await writeFile(path.join(t.dir, 'alien.arrows'), spliced);
+    const res = await finalizeStreamFile(path.join(t.dir, 'alien.arrows'));
+    expect(res).toEqual({ file: path.join(t.dir, 'alien.arrow'), rows: 37 + 38, tornBytes: spliced.byteLength - third.offset });
+    const table = tableFromIPC(await readFile(path.join(t.dir, 'alien.arrow')));
+    expect(table.numRows).toBe(37 + 38);
+    expect(table.schema.metadata.get(`${STATS_PREFIX}rows`)).toBe(String(37 + 38));
   });
 
   it('a stream closed with an end-of-stream marker has no torn bytes', async () => {

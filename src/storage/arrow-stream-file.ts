@@ -32,7 +32,7 @@ import path from 'node:path';
 import { type Data, Precision, RecordBatch, RecordBatchStreamReader, RecordBatchStreamWriter, Schema, Table, tableToIPC, TimeUnit, type Timestamp, Type } from 'apache-arrow';
 import { SCHEMA_SINCE_KEY } from '../formats/arrow-table.js';
 import { type FsyncPolicy, writeFileAtomic, writeThroughTemporary } from './atomic-file.js';
-import { messageEnd, recordBatchMessage, scanStream, type StreamLayout, writeAt, writeIpcFile } from './arrow-ipc-file.js';
+import { type MessageBlock, messageEnd, recordBatchMessage, scanStream, type StreamLayout, writeAt, writeIpcFile } from './arrow-ipc-file.js';
 import { temporaryName } from './write-workers.js';
 
 /** Whether appended batches are forced to the device before an append resolves. */
@@ -203,31 +203,49 @@ function withStats(schema: Schema, stats: Map<string, string>): Schema {
   return new Schema(schema.fields, new Map([...schema.metadata].filter(([k]) => k === SCHEMA_SINCE_KEY || !k.startsWith(STATS_PREFIX)).concat([...stats])), schema.dictionaries);
 }
 
+/** Bytes of consecutive batches decoded by one reader when statistics are gathered by decoding. */
+const DECODE_RUN_BYTES = 2 * 1024 * 1024;
+
 /**
- * Statistics of a stream's batches, decoding one at a time (with the stream's schema message
- * before it). A batch that does not decode ends the stream there, as a torn write would.
+ * Statistics of a stream's batches, by decoding them (with the stream's schema message before
+ * them) in runs of up to {@link DECODE_RUN_BYTES}, so memory stays bounded whatever the size of
+ * the stream. A batch that does not decode ends the stream there, as a torn write would.
  */
 async function statsByDecoding(src: FileHandle, layout: StreamLayout): Promise<{ complete: StreamLayout; stats: FileStats }> {
   const stats = new FileStats(layout.schema);
   const head = await readAt(src, layout.schemaBlock.offset, layout.schemaBlock.metaDataLength);
-  for (let i = 0; i < layout.messages.length; i++) {
-    const m = layout.messages[i]!;
-    let batch: RecordBatch | undefined;
-    try {
-      const body = await readAt(src, m.offset, m.metaDataLength + m.bodyLength);
-      const reader = RecordBatchStreamReader.from(Buffer.concat([head, body]));
-      reader.open();
-      batch = reader.next().value as RecordBatch | undefined;
-    } catch {
-      batch = undefined;
-    }
-    if (batch === undefined) {
-      const messages = layout.messages.slice(0, i);
+  const all = layout.messages;
+  for (let i = 0; i < all.length; ) {
+    let j = i + 1;
+    while (j < all.length && messageEnd(all[j]!) - all[i]!.offset <= DECODE_RUN_BYTES) j++;
+    const decoded = await decodeRun(src, head, all.slice(i, j));
+    for (const batch of decoded) stats.add(batch);
+    if (decoded.length < j - i) {
+      const messages = all.slice(0, i + decoded.length);
       return { complete: { ...layout, messages, end: messageEnd(messages.at(-1) ?? layout.schemaBlock), ended: false }, stats };
     }
-    stats.add(batch);
+    i = j;
   }
   return { complete: layout, stats };
+}
+
+/** The batches of consecutive `messages` decoded by one reader, up to the first that does not decode. */
+async function decodeRun(src: FileHandle, head: Buffer, messages: readonly MessageBlock[]): Promise<RecordBatch[]> {
+  const batches: RecordBatch[] = [];
+  try {
+    const from = messages[0]!.offset;
+    const body = await readAt(src, from, messageEnd(messages.at(-1)!) - from);
+    const reader = RecordBatchStreamReader.from(Buffer.concat([head, body]));
+    reader.open();
+    while (batches.length < messages.length) {
+      const next = reader.next();
+      if (next.done === true) break;
+      batches.push(next.value as RecordBatch);
+    }
+  } catch {
+    // The batches read so far stand.
+  }
+  return batches;
 }
 
 async function readAt(handle: FileHandle, position: number, length: number): Promise<Buffer> {
