@@ -166,47 +166,49 @@ function metadataMap(m: OrderedMetadata): ReadonlyMap<string, PyValue> {
   return m instanceof Map ? m : new Map(Object.entries(m as Metadata));
 }
 
-/** What one store call gets; the ordered metadata Map is made only when a store reads it. */
-class QueuedContext implements StoreContext {
-  readonly signal: AbortSignal;
-  readonly attempt: number;
-  readonly key: string | undefined;
-  readonly receivedAt: number;
+/** The merged metadata of a queued event, as the Map in Python's key order made only when read. */
+class InOrder {
   readonly #ordered: OrderedMetadata;
   #map: ReadonlyMap<string, PyValue> | undefined;
-  constructor(signal: AbortSignal, item: Item) {
-    this.signal = signal;
-    this.attempt = item.attempts;
-    this.key = item.key;
-    this.receivedAt = item.receivedAt;
-    this.#ordered = item.metadata;
+  constructor(ordered: OrderedMetadata) {
+    this.#ordered = ordered;
   }
   get metadataInOrder(): ReadonlyMap<string, PyValue> {
     return (this.#map ??= metadataMap(this.#ordered));
   }
 }
 
-/** One event of a storeBatch call; the ordered metadata Map is made only when read. */
-class QueuedEvent implements BatchEvent {
+/** What one store call gets. */
+class QueuedContext extends InOrder implements StoreContext {
+  readonly signal: AbortSignal;
+  readonly attempt: number;
+  readonly key: string | undefined;
+  readonly receivedAt: number;
+  constructor(signal: AbortSignal, item: Item) {
+    super(item.metadata);
+    this.signal = signal;
+    this.attempt = item.attempts;
+    this.key = item.key;
+    this.receivedAt = item.receivedAt;
+  }
+}
+
+/** One event of a storeBatch call. */
+class QueuedEvent extends InOrder implements BatchEvent {
   readonly source: string;
   readonly payload: PyValue;
   readonly metadata: Metadata;
   readonly attempt: number;
   readonly key: string | undefined;
   readonly receivedAt: number;
-  readonly #ordered: OrderedMetadata;
-  #map: ReadonlyMap<string, PyValue> | undefined;
   constructor(item: Item) {
+    super(item.metadata);
     this.source = item.source;
     this.payload = item.payload;
     this.metadata = metadataObject(item.metadata);
     this.attempt = item.attempts;
     this.key = item.key;
     this.receivedAt = item.receivedAt;
-    this.#ordered = item.metadata;
-  }
-  get metadataInOrder(): ReadonlyMap<string, PyValue> {
-    return (this.#map ??= metadataMap(this.#ordered));
   }
 }
 
