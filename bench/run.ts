@@ -33,30 +33,14 @@ import '../scripts/ts-source-hook.ts';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
-import { registerHooks } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
-// The daemon's modules come from dist/ (what bin/heros-archiver runs; some sources use
-// TypeScript syntax that Node's type stripping does not accept): `npm run build` first.
-const SRC = new URL('../src/', import.meta.url).href;
-const DIST = new URL('../dist/src/', import.meta.url).href;
-registerHooks({
-  resolve(specifier, context, nextResolve) {
-    if (specifier.startsWith('.') && context.parentURL) {
-      const url = new URL(specifier, context.parentURL).href;
-      if (url.startsWith(SRC)) return nextResolve(DIST + url.slice(SRC.length).replace(/\.ts$/, '.js'), context);
-    }
-    return nextResolve(specifier, context);
-  },
-});
-const { startTestBridge, stopAll, waitFor } = await import('../test/interop/helpers.ts');
-const { assertBuilt, startGroupProcess, startRealBoss } = await import('../test/interop/processes.ts');
-const { findFreePort } = await import('../dist/src/bus/bridge-process.js');
-const { pythonBin, repoRoot } = await import('../test/helpers/python.ts');
-type GroupProcess = import('../test/interop/processes.ts').GroupProcess;
-type TestBridge = import('../test/interop/helpers.ts').TestBridge;
+const { assertBuilt, findFreePort, lineProcess, log, publish, pythonBin, repoRoot, startGroupProcess, startRealBoss, startTestBridge, stopAll, waitFor, waitReady } = await import('./harness.ts');
+type GroupProcess = import('./harness.ts').GroupProcess;
+type LineProcess = import('./harness.ts').LineProcess;
+type TestBridge = import('./harness.ts').TestBridge;
 
 const { values: args } = parseArgs({
   options: {
@@ -272,74 +256,6 @@ class Sampler {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Processes: publisher, raw subscribers
-
-interface LineProcess extends GroupProcess {
-  /** Writes `line`, resolves with the first stdout line after it that matches `answer`. */
-  ask(line: string, answer: (l: string) => boolean): Promise<string>;
-}
-
-function lineProcess(name: string, command: string, argv: string[], env: NodeJS.ProcessEnv = {}): LineProcess {
-  const e: NodeJS.ProcessEnv = { ...process.env, PYTHONUNBUFFERED: '1', ...env };
-  delete e.RUST_LOG;
-  const proc = startGroupProcess(name, command, argv, { env: e, graceMs: 5000 });
-  let queue: Promise<unknown> = Promise.resolve();
-  const ask = (line: string, answer: (l: string) => boolean): Promise<string> => {
-    const run = async (): Promise<string> => {
-      const from = proc.stdout.length;
-      if (process.env.BENCH_DEBUG) log(`${name} <- ${line}`);
-      proc.child.stdin!.write(`${line}\n`);
-      let found = '';
-      await waitFor(
-        () => {
-          const exit = proc.exit();
-          if (exit) throw new Error(`${name} exited (${exit.code ?? exit.signal})\n${proc.tail()}`);
-          found = proc.stdout.slice(from).find(answer) ?? '';
-          return found !== '';
-        },
-        `${name}: answer to "${line}"`,
-        600_000,
-        20,
-      );
-      return found;
-    };
-    const result = queue.then(run, run);
-    queue = result.catch(() => undefined);
-    return result;
-  };
-  return { ...proc, ask };
-}
-
-async function waitReady(p: GroupProcess): Promise<void> {
-  await waitFor(
-    () => {
-      const exit = p.exit();
-      if (exit) throw new Error(`${p.name} exited (${exit.code ?? exit.signal})\n${p.tail()}`);
-      return p.stdout.includes('ready');
-    },
-    `${p.name} to be ready`,
-    120_000,
-  );
-}
-
-interface PublishResult {
-  count: number;
-  firstNs: bigint;
-  lastNs: bigint;
-  /** Events/s the publisher achieved. */
-  rate: number;
-}
-
-async function publish(pub: LineProcess, event: string, count: number, rate: number, phase: string): Promise<PublishResult> {
-  const done = await pub.ask(`run ${event} ${count} ${rate} ${phase}`, (l) => l.startsWith('done '));
-  const [, n, first, last] = done.split(' ');
-  const firstNs = BigInt(first!);
-  const lastNs = BigInt(last!);
-  const span = Number(lastNs - firstNs) / 1e9;
-  return { count: Number(n), firstNs, lastNs, rate: span > 0 ? (Number(n) - 1) / span : Infinity };
-}
-
-// ---------------------------------------------------------------------------------------------
 // Manifests
 
 function manifestEntries(archiveRoot: string, flavour: 'herostools' | 'spool' | 'memory'): string[] {
@@ -432,10 +348,6 @@ interface Result {
 const results: Result[] = [];
 const notes: string[] = [];
 const loads: string[] = [];
-
-function log(msg: string): void {
-  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Contender runs

@@ -10,6 +10,7 @@ stdin, one command a line:
 stdout: "ready", then after each run "done <count> <first_ns> <last_ns>".
 """
 
+import math
 import sys
 import time
 
@@ -44,6 +45,10 @@ class BenchPub(LocalHERO):
     def burst(self, arr, meta):
         return arr, meta
 
+    @event
+    def rows100(self, record, meta):
+        return record, meta
+
 
 def payloads():
     rng = np.random.default_rng(1)
@@ -56,6 +61,7 @@ def payloads():
         "stack16": rng.standard_normal((16, 128, 128)).astype(np.float32),
         "f32_12m": rng.standard_normal((1536, 2048)).astype(np.float32),
         "burst": rng.standard_normal((512, 512)).astype(np.float32),
+        "rows100": None,
     }
 
 
@@ -99,6 +105,9 @@ def main():
             last = t
             if name == "json1k":
                 payload["seq"] = i
+            elif name == "rows100":
+                # A telemetry record of about 100 bytes, different for every event.
+                payload = {"id": i, "ts": t / 1e9, "value": math.sin(i) * 100, "ok": i % 3 != 0, "sensor": f"lab-2/cryostat-{i % 16}/stage-temperature"}
             emit(payload, {"phase": phase, "seq": i, "t": t})
         print(f"done {count} {first} {last}", flush=True)
     hero._destroy_hero()
