@@ -15,10 +15,11 @@
  *        [--fsync batch|none] [--dir D]
  *
  * rows/s = rows on disk ÷ (time of the last batch on disk − time of the first publish); lost =
- * published − rows (the publisher floods: Zenoh drops what a subscriber does not take in time).
+ * published − rows (the publisher floods: Zenoh drops what a subscriber does not take in time);
+ * RSS MiB = peak resident memory of the contender's process (VmHWM), without the bridge.
  * Numbers from a shared machine, to be read as ratios; nothing here is a test.
  */
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -52,6 +53,17 @@ interface Outcome {
   pubRate: number;
   rows: number;
   rowsPerS: number;
+  /** Peak resident memory of the contender's process (VmHWM), without the bridge. */
+  peakRssMiB: number;
+}
+
+function peakRssMiB(pid: number): number {
+  try {
+    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? NaN : Number(kb) / 1024;
+  } catch {
+    return NaN;
+  }
 }
 
 /** Rows on disk so far and when the last of them was written (ns since the epoch). */
@@ -158,8 +170,8 @@ async function runContender(contender: string, work: string): Promise<Outcome> {
     }
     const rows = now.rows - base;
     const span = (now.lastNs - Number(p.firstNs)) / 1e9;
-    const outcome = { contender, published: p.count, pubRate: p.rate, rows, rowsPerS: span > 0 ? rows / span : NaN };
-    log(`${contender}: ${rows} of ${p.count} rows (${p.rate.toFixed(0)}/s published), ${outcome.rowsPerS.toFixed(0)} rows/s`);
+    const outcome = { contender, published: p.count, pubRate: p.rate, rows, rowsPerS: span > 0 ? rows / span : NaN, peakRssMiB: peakRssMiB(proc.pid) };
+    log(`${contender}: ${rows} of ${p.count} rows (${p.rate.toFixed(0)}/s published), ${outcome.rowsPerS.toFixed(0)} rows/s, peak RSS ${outcome.peakRssMiB.toFixed(0)} MiB`);
     return outcome;
   } finally {
     quit?.();
@@ -182,8 +194,8 @@ try {
 const ref = outcomes.find((o) => o.contender === 'pyarrow');
 const limit = outcomes.find((o) => o.contender === 'raw-ts');
 console.log(`records of ~100 bytes through the bridge: ${COUNT}, batch ${BATCH} rows / ${BATCH_MS} ms, fsync ${FSYNC}; ${os.cpus().length} cpus, load ${os.loadavg()[0]!.toFixed(2)}`);
-console.log(['contender', 'published/s', 'rows', 'lost', 'rows/s', '× pyarrow', '× raw-ts'].map((h) => h.padStart(12)).join(''));
+console.log(['contender', 'published/s', 'rows', 'lost', 'rows/s', '× pyarrow', '× raw-ts', 'RSS MiB'].map((h) => h.padStart(12)).join(''));
 for (const o of outcomes) {
   const ratio = (x: Outcome | undefined): string => (x && x.rowsPerS > 0 ? `${(o.rowsPerS / x.rowsPerS).toFixed(2)}×` : '–');
-  console.log([o.contender, o.pubRate.toFixed(0), String(o.rows), String(o.published - o.rows), o.rowsPerS.toFixed(0), ratio(ref), ratio(limit)].map((c) => c.padStart(12)).join(''));
+  console.log([o.contender, o.pubRate.toFixed(0), String(o.rows), String(o.published - o.rows), o.rowsPerS.toFixed(0), ratio(ref), ratio(limit), o.peakRssMiB.toFixed(0)].map((c) => c.padStart(12)).join(''));
 }
