@@ -16,7 +16,9 @@
  *
  * rows/s = rows on disk ÷ (time of the last batch on disk − time of the first publish); lost =
  * published − rows (the publisher floods: Zenoh drops what a subscriber does not take in time);
- * RSS MiB = peak resident memory of the contender's process (VmHWM), without the bridge.
+ * RSS MiB = peak resident memory of the contender's process (VmHWM), without the bridge. For the
+ * daemon it also logs its JS heap and external memory at the peak, and its counters at the end
+ * (received < published: Zenoh dropped the rest before the daemon read them).
  * Numbers from a shared machine, to be read as ratios; nothing here is a test.
  */
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -57,6 +59,31 @@ interface Outcome {
   peakRssMiB: number;
 }
 
+/**
+ * Samples the daemon's /metrics every 50 ms until stopped; gives its heap and external memory
+ * at the highest resident memory seen, to tell what the peak was made of.
+ */
+function watchMemory(http: string): () => string {
+  let top = 0;
+  let at = 'not sampled';
+  const timer = setInterval(() => {
+    fetch(`http://${http}/metrics`)
+      .then((res) => res.text())
+      .then((text) => {
+        const mib = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20;
+        const rss = mib('process_resident_memory_bytes');
+        if (!(rss > top)) return;
+        top = rss;
+        at = `RSS ${rss.toFixed(0)} MiB: JS heap used ${mib('nodejs_heap_size_used_bytes').toFixed(0)} of ${mib('nodejs_heap_size_total_bytes').toFixed(0)} MiB, external ${mib('nodejs_external_memory_bytes').toFixed(0)} MiB`;
+      })
+      .catch(() => undefined);
+  }, 50);
+  return () => {
+    clearInterval(timer);
+    return at;
+  };
+}
+
 function peakRssMiB(pid: number): number {
   try {
     const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
@@ -78,6 +105,7 @@ async function runContender(contender: string, work: string): Promise<Outcome> {
   let proc: GroupProcess;
   let progress: Progress;
   let quit: (() => void) | undefined;
+  let http: string | undefined;
   if (contender === 'pyarrow' || contender === 'raw-ts') {
     const out = path.join(dir, 'rows.arrows');
     const sub =
@@ -103,7 +131,7 @@ async function runContender(contender: string, work: string): Promise<Outcome> {
         arguments: { object_selector: HERO, event_name: 'rows100', durability: contender, batch_rows: BATCH, batch_ms: BATCH_MS, fsync: FSYNC, save_template: `${dir}/archive/{{ phase }}.arrow` },
       }),
     );
-    const http = `127.0.0.1:${await findFreePort()}`;
+    http = `127.0.0.1:${await findFreePort()}`;
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.RUST_LOG;
     const daemon = startGroupProcess('heros-archiver', path.join(repoRoot, 'bin', 'heros-archiver'), ['run', manifest, '--zenoh', bridge.url, '--root', dir, '--state-dir', path.join(dir, 'state'), '--http', http, '--log-level', 'warn'], {
@@ -156,6 +184,7 @@ async function runContender(contender: string, work: string): Promise<Outcome> {
     );
     const base = (await progress()).rows;
     log(`${contender}: live; publishing ${COUNT} records`);
+    const memory = http === undefined ? undefined : watchMemory(http);
     const p = await publish(pub, 'rows100', COUNT, 0, 'tp');
     let last = -1;
     let since = Date.now();
@@ -167,6 +196,11 @@ async function runContender(contender: string, work: string): Promise<Outcome> {
       } else if (Date.now() - since > IDLE_MS) break;
       await new Promise((r) => setTimeout(r, 50));
       now = await progress();
+    }
+    if (memory) log(`${contender}: at its peak, ${memory()}`);
+    if (http !== undefined) {
+      const body = (await (await fetch(`http://${http}/ready`)).json()) as { actors: { id: string; stats?: Record<string, number> }[] };
+      log(`${contender}: counters at the end: ${JSON.stringify(body.actors.find((a) => a.id === 'bench-rows100')?.stats)}`);
     }
     const rows = now.rows - base;
     const span = (now.lastNs - Number(p.firstNs)) / 1e9;
