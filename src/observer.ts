@@ -99,6 +99,9 @@ export abstract class EventObserver<O extends EventObserverOptions = EventObserv
   #subscription: Subscription | undefined;
   #stopping: Promise<void> | undefined;
   #started = false;
+  /** The key of the last sample and the source it named. */
+  #lastKey: string | undefined;
+  #lastSource = '';
 
   constructor(options: O, context: ActorContext) {
     this.options = options;
@@ -147,7 +150,13 @@ export abstract class EventObserver<O extends EventObserverOptions = EventObserv
 
   #onSample(sample: Sample): void {
     // Runs inside the bus callback: must never throw and must return quickly.
-    const source = sourceFromKey(sample.key, this.realm, this.options.event_name) ?? sample.key;
+    // An observer's samples come from few keys (one per HERO): the last one's source is kept.
+    let source = this.#lastSource;
+    if (sample.key !== this.#lastKey) {
+      source = sourceFromKey(sample.key, this.realm, this.options.event_name) ?? sample.key;
+      this.#lastKey = sample.key;
+      this.#lastSource = source;
+    }
     const info: SampleInfo = { key: sample.key, receivedAt: sample.receivedAt, raw: sample.payload, owned: sample.owned === true };
     let value: PyValue;
     try {
