@@ -105,7 +105,7 @@ const RESERVED = new Set([SOURCE_COLUMN, RECEIVED_AT_COLUMN, KEY_COLUMN]);
 interface RowGroup {
   readonly signal: AbortSignal;
   readonly size: number;
-  /** Events not settled yet. */
+  /** Rows not settled yet (one per event until a datasource event adds its further readings). */
   left: number;
   /** Each event's error, once one failed (entries left empty were stored). */
   errors: unknown[] | undefined;
