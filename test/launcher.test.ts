@@ -20,4 +20,18 @@ describe('the heros-archiver launcher', () => {
     expect(run({}).stdout.trim()).toBe('arena=2 last=version');
     expect(run({ MALLOC_ARENA_MAX: '8' }).stdout.trim()).toBe('arena=8 last=version');
   });
+
+  it('passes HEROS_ARCHIVER_NODE_FLAGS to node before the CLI, and a real node takes --optimize-for-size', async () => {
+    const t = await tempDir();
+    cleanup = t.cleanup;
+    const fake = path.join(t.dir, 'node');
+    await writeFile(fake, '#!/bin/sh\nif [ "$1" = "-e" ]; then exit 0; fi\necho "$@"\n');
+    await chmod(fake, 0o755);
+    const args = spawnSync(bin, ['version'], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HEROS_ARCHIVER_NODE: fake, HEROS_ARCHIVER_NODE_FLAGS: '--optimize-for-size --max-semi-space-size=4' } });
+    expect(args.stdout.trim().split(' ').slice(0, 3)).toEqual(['--optimize-for-size', '--max-semi-space-size=4', '--enable-source-maps']);
+    expect(args.stdout.trim().endsWith('dist/src/cli.js version')).toBe(true);
+    const real = spawnSync(bin, ['version'], { encoding: 'utf8', env: { ...process.env, HEROS_ARCHIVER_NODE_FLAGS: '--optimize-for-size' } });
+    expect(real.status, real.stderr).toBe(0);
+    expect(real.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
 });
