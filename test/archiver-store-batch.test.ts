@@ -136,6 +136,33 @@ describe('storeBatch: archivers that store several events per call', () => {
     expect(boss.status()[0]?.stats).toMatchObject({ stored: 20, retried: 20, deadLettered: 0 });
   });
 
+  it('a stop whose drain times out leaves the events of a hung call in the spool; the next start stores them, none twice', async () => {
+    const t = await tempDir();
+    const stateDir = `${t.dir}/state`;
+    const id = 'batch-drain';
+    BatchArchiver.calls.delete(id);
+    BatchArchiver.stored.delete(id);
+    let hung = 0;
+    BatchArchiver.scripts.set(id, (events, signal) => {
+      hung++;
+      return new Promise<readonly unknown[]>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }));
+    });
+    const first = await startBoss(batchEntry(id, { max_batch: 8, concurrency: 16, store_timeout_ms: 600_000 }), { baseDir: t.dir, drainTimeoutMs: 200, stateDir });
+    cleanup = () => t.cleanup();
+    await Promise.all(range(20).map((i) => first.publish('cam', 'frame', [i, {}])));
+    await until(() => first.boss.status()[0]?.stats?.durable === 20 && hung > 0, 10_000);
+    await first.boss.stop();
+    expect(first.boss.status()[0]?.stats).toMatchObject({ stored: 0, deadLettered: 0 });
+    expect(BatchArchiver.stored.get(id) ?? []).toEqual([]);
+
+    BatchArchiver.scripts.set(id, (events) => new Array(events.length).fill(undefined));
+    const second = await startBoss(batchEntry(id, { max_batch: 8, concurrency: 16 }), { baseDir: t.dir, stateDir });
+    await until(() => second.boss.status()[0]?.stats?.stored === 20, 10_000);
+    await second.boss.stop();
+    expect([...BatchArchiver.stored.get(id)!].sort((a, b) => (a as number) - (b as number))).toEqual(range(20));
+    expect(second.boss.status()[0]?.stats).toMatchObject({ stored: 20, pending: 0, spooled: 0, deadLettered: 0 });
+  });
+
   it('without an override, storeBatch calls store for each event with the same outcomes', async () => {
     const { boss, publish } = await start('batch-default', undefined, { max_batch: 8, concurrency: 8, batch_mode: 'default' });
     await Promise.all(range(30).map((i) => publish('cam', 'frame', [i, {}])));
