@@ -27,7 +27,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
-const { findFreePort, lineProcess, log, publish, pythonBin, repoRoot, startGroupProcess, startTestBridge, waitFor, waitReady } = await import('./harness.ts');
+const { findFreePort, lineProcess, log, publish, pythonBin, repoRoot, startBenchDaemon, startTestBridge, waitFor, waitReady } = await import('./harness.ts');
 type GroupProcess = import('./harness.ts').GroupProcess;
 
 const { values: args } = parseArgs({
@@ -132,31 +132,12 @@ async function runContender(contender: string, work: string): Promise<Outcome> {
       }),
     );
     http = `127.0.0.1:${await findFreePort()}`;
-    const env: NodeJS.ProcessEnv = { ...process.env };
-    delete env.RUST_LOG;
-    const daemon = startGroupProcess('heros-archiver', path.join(repoRoot, 'bin', 'heros-archiver'), ['run', manifest, '--zenoh', bridge.url, '--root', dir, '--state-dir', path.join(dir, 'state'), '--http', http, '--log-level', 'warn'], {
-      cwd: dir,
-      env,
-      graceMs: 40_000,
-    });
-    proc = daemon;
+    const daemonHttp = http;
+    proc = await startBenchDaemon(manifest, bridge.url, dir, daemonHttp);
     const stats = async (): Promise<{ stored: number; pending: number }> => {
-      const body = (await (await fetch(`http://${http}/ready`)).json()) as { actors: { id: string; stats?: { stored: number; pending: number } }[] };
+      const body = (await (await fetch(`http://${daemonHttp}/ready`)).json()) as { actors: { id: string; stats?: { stored: number; pending: number } }[] };
       return body.actors.find((a) => a.id === 'bench-rows100')?.stats ?? { stored: 0, pending: 0 };
     };
-    await waitFor(
-      async () => {
-        if (daemon.exit()) throw new Error(`heros-archiver exited\n${daemon.tail()}`);
-        try {
-          return (await fetch(`http://${http}/ready`)).status === 200;
-        } catch {
-          return false;
-        }
-      },
-      'heros-archiver /ready',
-      120_000,
-      100,
-    );
     progress = async () => {
       const s = await stats();
       let lastNs = 0;

@@ -5,6 +5,7 @@
  */
 import '../scripts/ts-source-hook.ts';
 import { registerHooks } from 'node:module';
+import path from 'node:path';
 
 // The daemon's modules come from dist/ (what bin/heros-archiver runs; some sources use
 // TypeScript syntax that Node's type stripping does not accept): `npm run build` first.
@@ -97,4 +98,34 @@ export async function publish(pub: LineProcess, event: string, count: number, ra
   const lastNs = BigInt(last!);
   const span = Number(lastNs - firstNs) / 1e9;
   return { count: Number(n), firstNs, lastNs, rate: span > 0 ? (Number(n) - 1) / span : Infinity };
+}
+
+/**
+ * Starts the heros-archiver daemon (bin/heros-archiver, so dist/) on `manifest` against the
+ * bridge at `bridgeUrl`, with its state under `dir` and its HTTP endpoint on `http`; resolves
+ * once /ready answers 200. `env` is added to this process's environment (RUST_LOG removed).
+ */
+export async function startBenchDaemon(manifest: string, bridgeUrl: string, dir: string, http: string, env: NodeJS.ProcessEnv = {}): Promise<GroupProcess> {
+  const denv: NodeJS.ProcessEnv = { ...process.env, ...env };
+  delete denv.RUST_LOG;
+  const daemon = startGroupProcess(
+    'heros-archiver',
+    path.join(repoRoot, 'bin', 'heros-archiver'),
+    ['run', manifest, '--zenoh', bridgeUrl, '--root', dir, '--state-dir', path.join(dir, 'state'), '--http', http, '--log-level', 'warn'],
+    { cwd: dir, env: denv, graceMs: 40_000 },
+  );
+  await waitFor(
+    async () => {
+      if (daemon.exit()) throw new Error(`heros-archiver exited\n${daemon.tail()}`);
+      try {
+        return (await fetch(`http://${http}/ready`)).status === 200;
+      } catch {
+        return false;
+      }
+    },
+    'heros-archiver /ready',
+    120_000,
+    100,
+  );
+  return daemon;
 }

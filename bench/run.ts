@@ -38,7 +38,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
-const { assertBuilt, findFreePort, lineProcess, log, publish, pythonBin, repoRoot, startGroupProcess, startRealBoss, startTestBridge, stopAll, waitFor, waitReady } = await import('./harness.ts');
+const { assertBuilt, findFreePort, lineProcess, log, publish, pythonBin, repoRoot, startBenchDaemon, startRealBoss, startTestBridge, stopAll, waitFor, waitReady } = await import('./harness.ts');
 type GroupProcess = import('./harness.ts').GroupProcess;
 type LineProcess = import('./harness.ts').LineProcess;
 type TestBridge = import('./harness.ts').TestBridge;
@@ -665,28 +665,7 @@ async function runContender(contender: ContenderId, work: string): Promise<void>
       log(`warning: ${msg}`);
       if (!notes.includes(msg)) notes.push(msg);
     }
-    const denv: NodeJS.ProcessEnv = { ...process.env, ...env };
-    delete denv.RUST_LOG;
-    const daemon = startGroupProcess(
-      'heros-archiver',
-      path.join(repoRoot, 'bin', 'heros-archiver'),
-      ['run', manifest, '--zenoh', bridge.url, '--root', dir, '--state-dir', path.join(dir, 'state'), '--http', daemonHttp, '--log-level', 'warn'],
-      { cwd: dir, env: denv, graceMs: 40_000 },
-    );
-    proc = daemon;
-    await waitFor(
-      async () => {
-        if (daemon.exit()) throw new Error(`heros-archiver exited\n${daemon.tail()}`);
-        try {
-          return (await fetch(`http://${daemonHttp}/ready`)).status === 200;
-        } catch {
-          return false;
-        }
-      },
-      'heros-archiver /ready',
-      120_000,
-      100,
-    );
+    proc = await startBenchDaemon(manifest, bridge.url, dir, daemonHttp, env);
     archive = fileArchive(archiveRoot, daemonHttp);
   }
   if (sub) await waitReady(sub);

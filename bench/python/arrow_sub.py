@@ -19,22 +19,15 @@ import time
 
 import pyarrow as pa
 import pyarrow.ipc as ipc
-import zenoh
 from heros.serdes import deserialize
+
+from zenoh_peer import open_peer
 
 
 def main():
     endpoint, key_expr, out = sys.argv[1], sys.argv[2], sys.argv[3]
     batch_rows, batch_ms, fsync = int(sys.argv[4]), int(sys.argv[5]), sys.argv[6] == "batch"
-    conf = zenoh.Config()
-    for k, v in {
-        "mode": "peer",
-        "connect/endpoints": [endpoint],
-        "listen/endpoints": ["tcp/127.0.0.1:0"],
-        "scouting/multicast/enabled": False,
-    }.items():
-        conf.insert_json5(k, json.dumps(v))
-    session = zenoh.open(conf)
+    session = open_peer(endpoint)
     cond = threading.Condition()
     pending = []
     state = {"rows": 0, "first": 0, "last": 0, "started": None, "stop": False}

@@ -11,20 +11,12 @@ import sys
 import threading
 import time
 
-import zenoh
+from zenoh_peer import open_peer
 
 
 def main():
     endpoint, key_expr = sys.argv[1], sys.argv[2]
-    conf = zenoh.Config()
-    for k, v in {
-        "mode": "peer",
-        "connect/endpoints": [endpoint],
-        "listen/endpoints": ["tcp/127.0.0.1:0"],
-        "scouting/multicast/enabled": False,
-    }.items():
-        conf.insert_json5(k, json.dumps(v))
-    session = zenoh.open(conf)
+    session = open_peer(endpoint)
     lock = threading.Lock()
     counters = {}
 
