@@ -155,8 +155,8 @@ interface FitPlan {
   readonly metaIndex: readonly number[];
 }
 
-/** A temporary file of a finalisation (see temporaryName). */
-const FINALIZE_TMP = /^\..+\.arrow\.[0-9a-z]+(-[0-9a-z]+)?\.tmp$/;
+/** A temporary file of a finalisation (`.x.arrow.…`) or of a stream's creation (`.x.arrows.…`; see temporaryName). */
+const FINALIZE_TMP = /^\..+\.arrows?\.[0-9a-z]+(-[0-9a-z]+)?\.tmp$/;
 
 /** The only names a `save_template` may read for its rendering to be cached per source. */
 const PATH_NAMES = new Set(['source', 'date', 'year', 'month', 'day', 'hour']);
@@ -961,7 +961,8 @@ export class ArrowArchiver extends DataArchiver<ArrowArchiverOptions> {
     const dir = this.resolvePath(text);
     // A finalisation cut short leaves its temporary file (`.<name>.arrow.<tag>-<n>.tmp`, or
     // `.<name>.arrow.<hex>.tmp` from earlier versions); the stream it came from is still there
-    // (it is removed only after the rename), so the temporary file is only a copy.
+    // (it is removed only after the rename), so the temporary file is only a copy. A stream's
+    // creation cut short leaves `.<name>.arrows.<tag>-<n>.tmp`, holding only a schema.
     for (const tmp of await listFiles(dir, '.tmp', true)) {
       if (FINALIZE_TMP.test(path.basename(tmp))) await unlink(tmp).catch(() => undefined);
     }

@@ -12,7 +12,7 @@ describe('ArrowArchiver at start, after a finalisation cut short', () => {
   let cleanup = async () => {};
   afterEach(() => cleanup());
 
-  it('removes the temporary copies a kill left (current and earlier names), finishes the stream, and keeps files that are not its own', async () => {
+  it('removes the temporary copies a kill left (current and earlier names, finishing and creating), finishes the stream, and keeps files that are not its own', async () => {
     const t = await tempDir();
     cleanup = t.cleanup;
     const out = path.join(t.dir, 'archive');
@@ -25,6 +25,9 @@ describe('ArrowArchiver at start, after a finalisation cut short', () => {
     const earlier = path.join(out, '.robot.arrow.3fa9c2.tmp');
     await copyFile(`${path.join(out, 'robot.arrow')}s`, current);
     await copyFile(`${path.join(out, 'robot.arrow')}s`, earlier);
+    // And what a kill while creating a stream leaves: the schema under a temporary name.
+    const creating = temporaryName(out, 'robot.2.arrows');
+    await copyFile(`${path.join(out, 'robot.arrow')}s`, creating);
     // Not temporary files of a finalisation: kept.
     await writeFile(path.join(out, '.notes.txt.tmp'), 'x');
     await writeFile(path.join(out, 'robot.arrow.tmp'), 'x');

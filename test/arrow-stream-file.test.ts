@@ -34,6 +34,30 @@ print(ipc.open_file(sys.argv[1]).read_all().column('n').to_pylist())`, '', [fina
     expect(await finalizeStreamFile(`${final}s`)).toMatchObject({ file: final });
   });
 
+  it('a stream is never empty: it appears with its schema, readable before the first batch; a second create fails with EEXIST', async () => {
+    const t = await tempDir();
+    cleanup = t.cleanup;
+    const final = path.join(t.dir, 'y.arrow');
+    const schema = fileSchema([{ name: 'n', kind: 'int64' }, { name: 'label', kind: 'utf8' }]);
+    const file = await ArrowStreamFile.create(final, schema, 'none');
+    expect(await readdir(t.dir)).toEqual(['y.arrows']);
+    const read = () =>
+      runPython(`import sys, pyarrow.ipc as ipc
+t = ipc.open_stream(sys.argv[1]).read_all()
+print(t.schema.names, t.num_rows)`, '', [`${final}s`]).toString().trim();
+    expect(read()).toBe("['source', 'received_at', 'n', 'label'] 0");
+    await expect(ArrowStreamFile.create(final, schema, 'none')).rejects.toMatchObject({ code: 'EEXIST' });
+    expect(await readdir(t.dir)).toEqual(['y.arrows']);
+    await file.append(rowsToBatch(schema, [{ source: 's', receivedAt: 1, values: [7n, 'seven'] }]));
+    await file.close();
+    expect(read()).toBe("['source', 'received_at', 'n', 'label'] 1");
+    // Finished with no batch written (a crash right after the create): nothing is left.
+    const empty = await ArrowStreamFile.create(path.join(t.dir, 'z.arrow'), schema, 'none');
+    await empty.close();
+    expect(await finalizeStreamFile(path.join(t.dir, 'z.arrows'))).toEqual({ file: undefined, rows: 0, tornBytes: 0 });
+    expect((await readdir(t.dir)).sort()).toEqual(['y.arrows']);
+  });
+
   it('the archive folder is archive_dir, or the fixed folder of save_template', () => {
     expect(arrowArchiveDir({ save_template: '/srv/a/{{ source }}/{{ date }}.arrow' })).toBe('/srv/a');
     expect(arrowArchiveDir({ save_template: '/srv/a/b/t-{{ date }}.arrow' })).toBe('/srv/a/b');

@@ -27,12 +27,12 @@
  * Its modification time is set to the stream's, i.e. when its last batch was written, not when
  * it was finalised: ArrowArchiver takes the schema of the newest file at start.
  */
-import { type FileHandle, mkdir, open, stat, unlink, utimes } from 'node:fs/promises';
+import { type FileHandle, link, mkdir, open, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type Data, Precision, RecordBatch, RecordBatchStreamReader, RecordBatchStreamWriter, Schema, Table, tableToIPC, TimeUnit, type Timestamp, Type } from 'apache-arrow';
 import { SCHEMA_SINCE_KEY } from '../formats/arrow-table.js';
 import { type FsyncPolicy, writeFileAtomic, writeThroughTemporary } from './atomic-file.js';
-import { type MessageBlock, messageEnd, recordBatchMessage, scanStream, type StreamLayout, writeAt, writeIpcFile } from './arrow-ipc-file.js';
+import { type MessageBlock, messageEnd, recordBatchMessage, scanStream, schemaMessage, type StreamLayout, writeAt, writeIpcFile } from './arrow-ipc-file.js';
 import { temporaryName } from './write-workers.js';
 
 /** Whether appended batches are forced to the device before an append resolves. */
@@ -43,16 +43,13 @@ export function streamPathOf(finalPath: string): string {
   return `${finalPath}s`;
 }
 
-/** Serialises one batch as IPC stream messages; `withSchema` adds the schema message first. */
-function encodeBatch(batch: RecordBatch, withSchema: boolean): Uint8Array {
-  if (!withSchema) {
-    const message = recordBatchMessage(batch);
-    if (message !== undefined) return message;
-  }
+/** Serialises one batch as IPC stream messages (its dictionaries too), without the schema message. */
+function encodeBatch(batch: RecordBatch): Uint8Array {
+  const message = recordBatchMessage(batch);
+  if (message !== undefined) return message;
   const writer = new RecordBatchStreamWriter();
   writer.write(batch);
   const bytes = writer.toUint8Array(true);
-  if (withSchema) return bytes;
   // The schema message has no body: 0xFFFFFFFF, int32 metadata length (padded), metadata.
   const metaLen = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getInt32(4, true);
   return bytes.subarray(8 + metaLen);
@@ -71,22 +68,37 @@ export class ArrowStreamFile {
   #fsync: ArrowFsync;
   readonly #stats: FileStats;
 
-  private constructor(finalPath: string, schema: Schema, handle: FileHandle, fsync: ArrowFsync) {
+  private constructor(finalPath: string, schema: Schema, handle: FileHandle, fsync: ArrowFsync, bytes: number) {
     this.finalPath = finalPath;
     this.streamPath = streamPathOf(finalPath);
     this.schema = schema;
     this.#handle = handle;
+    this.#bytes = bytes;
     this.#fsync = fsync;
     this.#stats = new FileStats(schema);
     this.openedAt = Date.now();
   }
 
-  /** Creates `<finalPath>s`; fails with EEXIST when it (or the final file) exists. */
+  /**
+   * Creates `<finalPath>s` holding the schema message; fails with EEXIST when it (or the final
+   * file) exists. The stream appears under its name with the schema already in it, so neither
+   * a reader nor a crash finds it empty (an empty file is not an Arrow stream).
+   */
   static async create(finalPath: string, schema: Schema, fsync: ArrowFsync): Promise<ArrowStreamFile> {
-    await mkdir(path.dirname(finalPath), { recursive: true });
+    const dir = path.dirname(finalPath);
+    await mkdir(dir, { recursive: true });
     if (await exists(finalPath)) throw Object.assign(new Error(`${finalPath} exists`), { code: 'EEXIST' });
-    const handle = await open(streamPathOf(finalPath), 'wx');
-    return new ArrowStreamFile(finalPath, schema, handle, fsync);
+    const streamPath = streamPathOf(finalPath);
+    const head = schemaMessage(schema);
+    const tmp = temporaryName(dir, path.basename(streamPath));
+    await writeFile(tmp, head, { flag: 'wx' });
+    try {
+      await placeNew(tmp, streamPath);
+    } finally {
+      await unlink(tmp).catch(ignoreEnoent);
+    }
+    const handle = await open(streamPath, 'r+');
+    return new ArrowStreamFile(finalPath, schema, handle, fsync, head.byteLength);
   }
 
   /** Bytes written so far. */
@@ -108,7 +120,7 @@ export class ArrowStreamFile {
   async append(batch: RecordBatch): Promise<void> {
     const handle = this.#handle;
     if (handle === undefined) throw new Error(`${this.streamPath} is closed`);
-    const bytes = encodeBatch(batch, this.#bytes === 0);
+    const bytes = encodeBatch(batch);
     try {
       await writeAt(handle, bytes, this.#bytes);
       if (this.#fsync === 'batch') await handle.datasync();
@@ -289,9 +301,26 @@ export function readCompleteBatches(bytes: Uint8Array): { schema: Schema | undef
 }
 
 function estimateBytes(batches: readonly RecordBatch[]): number {
-  let n = 0;
-  batches.forEach((b, i) => (n += encodeBatch(b, i === 0).byteLength));
+  let n = schemaMessage(batches[0]!.schema).byteLength;
+  for (const b of batches) n += encodeBatch(b).byteLength;
   return n;
+}
+
+/**
+ * Gives the file `tmp` the name `target`, failing with EEXIST when `target` exists: a hard link
+ * does both at once; on a file system without hard links (some network shares) `target` is
+ * checked, then `tmp` renamed to it.
+ */
+async function placeNew(tmp: string, target: string): Promise<void> {
+  try {
+    await link(tmp, target);
+    return;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw err;
+  }
+  if (await exists(target)) throw Object.assign(new Error(`${target} exists`), { code: 'EEXIST' });
+  await rename(tmp, target);
 }
 
 async function exists(p: string): Promise<boolean> {
