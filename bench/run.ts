@@ -23,10 +23,11 @@
  * bench/watch-files.ts; raw-ts: against the sample's arrival, at the memory run's rate). Peak
  * RSS and CPU come from /proc over the contender's process tree (BOSS forks one process per
  * actor; heros-archiver is reported with and without the bridge); for the daemon also its
- * event-loop lag, GC, heap and CPU by thread. Prints a table and writes a Markdown report
+ * event-loop lag, GC, heap, CPU by thread, and its own share of the latency: accepted→stored
+ * p50/p99 from its heros_archiver_event_latency_seconds histogram (interpolated in the buckets). Prints a table and writes a Markdown report
  * (bench/RESULTS.md for a full run). `--cpu-prof` profiles the daemon and prints its hottest
  * functions; `--rate`/`--count` set the throughput run; `--concurrency` sets heros-archiver's
- * `concurrency` option (default: the option's default, 1).
+ * `concurrency` option (default: each archiver's own default).
  *
  * Nothing here asserts a time: the numbers are ratios on a shared machine, to be read, not gated.
  */
@@ -55,7 +56,7 @@ const { values: args } = parseArgs({
     rate: { type: 'string' },
     /** Events of the throughput run of every selected workload. */
     count: { type: 'string' },
-    /** heros-archiver's `concurrency` option for every actor (default: the option's default, 1). */
+    /** heros-archiver's `concurrency` option for every actor (default: each archiver's own default). */
     concurrency: { type: 'string' },
   },
 });
@@ -419,6 +420,43 @@ interface DaemonMetrics {
   storeS: number;
   stores: number;
   pausedS: number;
+  /** Cumulative counts of heros_archiver_event_latency_seconds per bucket bound (seconds), summed over actors. */
+  latency: Map<number, number>;
+}
+
+/** Cumulative bucket counts of a Prometheus histogram, summed over its label sets. */
+function histogramBuckets(text: string, name: string): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const m of text.matchAll(new RegExp(`^${name}_bucket\\{[^}]*le="([^"]+)"[^}]*\\} (\\S+)$`, 'gm'))) {
+    const le = m[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(m[1]);
+    out.set(le, (out.get(le) ?? 0) + Number(m[2]));
+  }
+  return out;
+}
+
+/**
+ * The q-quantile (0..1) of the observations between two scrapes of a histogram, interpolated
+ * linearly inside its bucket (as Prometheus' histogram_quantile), in ms; undefined when none.
+ */
+function histogramQuantileMs(before: Map<number, number>, after: Map<number, number>, q: number): number | undefined {
+  const bounds = [...after.keys()].sort((a, b) => a - b);
+  const counts = bounds.map((b) => (after.get(b) ?? 0) - (before.get(b) ?? 0));
+  const total = counts.at(-1) ?? 0;
+  if (total <= 0) return undefined;
+  const rank = q * total;
+  let lower = 0;
+  let below = 0;
+  for (let i = 0; i < bounds.length; i++) {
+    if (counts[i]! >= rank) {
+      const upper = bounds[i]!;
+      if (!Number.isFinite(upper)) return lower * 1e3;
+      const inBucket = counts[i]! - below;
+      return (lower + (upper - lower) * (inBucket > 0 ? (rank - below) / inBucket : 1)) * 1e3;
+    }
+    lower = bounds[i]!;
+    below = counts[i]!;
+  }
+  return undefined;
 }
 
 async function scrape(http: string | undefined): Promise<DaemonMetrics | undefined> {
@@ -440,16 +478,21 @@ async function scrape(http: string | undefined): Promise<DaemonMetrics | undefin
       storeS: sum(/^heros_archiver_store_duration_seconds_sum(?:\{[^}]*\})? (\S+)$/gm),
       stores: sum(/^heros_archiver_store_duration_seconds_count(?:\{[^}]*\})? (\S+)$/gm),
       pausedS: sum(/^heros_archiver_receive_paused_seconds_total (\S+)$/gm),
+      latency: histogramBuckets(text, 'heros_archiver_event_latency_seconds'),
     };
   } catch {
     return undefined;
   }
 }
 
+function fmtMs(ms: number | undefined): string {
+  return ms === undefined ? '–' : `${ms.toFixed(2)} ms`;
+}
+
 function internals(before: DaemonMetrics | undefined, after: DaemonMetrics | undefined, wallS: number): string {
   if (!before || !after) return '';
   const stores = after.stores - before.stores;
-  return `event-loop lag p99 ${after.lagP99Ms.toFixed(1)} ms, max ${after.lagMaxMs.toFixed(1)} ms; GC ${(after.gcS - before.gcS).toFixed(2)} s (major ${(after.gcMajorS - before.gcMajorS).toFixed(2)} s) in ${wallS.toFixed(1)} s; at the end: JS heap used ${after.heapMiB.toFixed(0)} MiB, external (ArrayBuffers) ${after.externalMiB.toFixed(0)} MiB${stores > 0 ? `; mean store ${(((after.storeS - before.storeS) / stores) * 1e3).toFixed(2)} ms over ${stores} stores` : ''}${after.pausedS > before.pausedS ? `; receiving paused for backpressure ${(after.pausedS - before.pausedS).toFixed(2)} s` : ''}`;
+  return `event-loop lag p99 ${after.lagP99Ms.toFixed(1)} ms, max ${after.lagMaxMs.toFixed(1)} ms; GC ${(after.gcS - before.gcS).toFixed(2)} s (major ${(after.gcMajorS - before.gcMajorS).toFixed(2)} s) in ${wallS.toFixed(1)} s; at the end: JS heap used ${after.heapMiB.toFixed(0)} MiB, external (ArrayBuffers) ${after.externalMiB.toFixed(0)} MiB${stores > 0 ? `; mean store ${(((after.storeS - before.storeS) / stores) * 1e3).toFixed(2)} ms over ${stores} stores; accepted→stored p50 ${fmtMs(histogramQuantileMs(before.latency, after.latency, 0.5))}, p99 ${fmtMs(histogramQuantileMs(before.latency, after.latency, 0.99))}` : ''}${after.pausedS > before.pausedS ? `; receiving paused for backpressure ${(after.pausedS - before.pausedS).toFixed(2)} s` : ''}`;
 }
 
 /** Waits until `progress()` reaches `target` or stops changing for IDLE_MS (and `busy` is false). */

@@ -224,6 +224,8 @@ interface Item {
   readonly rawOwned: boolean;
   readonly key: string | undefined;
   readonly receivedAt: number;
+  /** When the actor accepted the event, on the `performance.now()` clock (for its latency). */
+  readonly acceptedAt: number;
   attempts: number;
   /** Attempts that failed on a storage fault; they do not count toward max_retries. */
   faultRetries: number;
@@ -417,6 +419,8 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
       rawOwned,
       key,
       receivedAt,
+      // An event read back from the spool was accepted when it was received (wall clock).
+      acceptedAt: spoolId === undefined ? performance.now() : performance.now() - Math.max(0, Date.now() - receivedAt),
       attempts: 0,
       faultRetries: 0,
       retryTimer: undefined,
@@ -802,7 +806,12 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
 
   #stored(item: Item, began: number): void {
     this.#stats.stored++;
-    this.context.metrics?.observeStore(this.id, (performance.now() - began) / 1000);
+    const metrics = this.context.metrics;
+    if (metrics) {
+      const now = performance.now();
+      metrics.observeStore(this.id, (now - began) / 1000);
+      metrics.observeEventLatency?.(this.id, (now - item.acceptedAt) / 1000);
+    }
     if (this.#fault !== undefined) {
       this.logger.info({ errno: this.#fault.code, durationMs: Date.now() - this.#fault.since, events: this.#fault.events }, 'storage fault cleared; archiving resumed');
       this.#fault = undefined;

@@ -26,6 +26,8 @@ export interface MetricsOptions {
 }
 
 /** Store latency buckets, seconds: a small file on a local disk to a big one on a slow share. */
+/** Event latency: fine below 10 ms, where a camera's frame period lies. */
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 const STORE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 // A Record keyed by ActorState: adding a state to the Boss fails to compile here until listed.
@@ -48,6 +50,7 @@ export class ArchiverMetrics {
   readonly #bus: () => BusStatus | undefined;
   readonly #written: Counter<'actor'>;
   readonly #storeSeconds: Histogram<'actor'>;
+  readonly #latencySeconds: Histogram<'actor'>;
   readonly #spoolBytes = new Map<string, number>();
   /** One snapshot per scrape, shared by every collect() of that scrape. */
   #snapshot: { actors: readonly ActorStatus[]; bus: BusStatus | undefined } | undefined;
@@ -158,6 +161,14 @@ export class ArchiverMetrics {
       registers: [registry],
     });
 
+    this.#latencySeconds = new Histogram({
+      name: 'heros_archiver_event_latency_seconds',
+      help: 'Time from an event\'s acceptance by the actor to its successful store (queue, spool, retries and store), seconds.',
+      labelNames: ['actor'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    });
+
     new Gauge({
       name: 'heros_archiver_bus_connected',
       help: 'Whether the bus (the Zenoh bridge) is connected.',
@@ -228,6 +239,11 @@ export class ArchiverMetrics {
   /** Records how long one successful store of `actor` took. Never throws. */
   observeStore(actor: string, seconds: number): void {
     if (Number.isFinite(seconds) && seconds >= 0) this.#storeSeconds.observe({ actor }, seconds);
+  }
+
+  /** Records that an event of `actor` was stored `seconds` after the actor accepted it. Never throws. */
+  observeEventLatency(actor: string, seconds: number): void {
+    if (Number.isFinite(seconds) && seconds >= 0) this.#latencySeconds.observe({ actor }, seconds);
   }
 
   /** Sets the bytes `actor` holds in the disk spool, for actors whose stats do not report `spoolBytes`. Never throws. */

@@ -59,6 +59,8 @@ export interface ActorContext {
 export interface ActorMetrics {
   /** One successful store took `seconds`. */
   observeStore(actorId: string, seconds: number): void;
+  /** An event was stored `seconds` after the actor accepted it (queue, retries and store). */
+  observeEventLatency?(actorId: string, seconds: number): void;
   /** `bytes` were written to archive files. */
   recordWrite(actorId: string, bytes: number): void;
 }

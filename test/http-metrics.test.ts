@@ -58,11 +58,13 @@ describe('GET /metrics', () => {
     await until(() => boss.status()[0]?.stats?.stored === 3 && boss.status()[0]?.stats?.deadLettered === 1, 10_000, 'stored and dead-lettered');
     expect((await readdir(out)).sort()).toEqual(['0.json', '1.json', '2.json']);
 
-    // The archiver's hooks (not yet called by the archivers themselves).
+    // The archivers' hooks, called here with known values (this Boss reports to no metrics).
     metrics.recordWrite('readings', 4096);
     metrics.recordWrite('readings', 100);
     metrics.observeStore('readings', 0.003);
     metrics.observeStore('readings', 0.2);
+    metrics.observeEventLatency('readings', 0.0042);
+    metrics.observeEventLatency('readings', 1.5);
     metrics.setSpoolBytes('readings', 512);
     // A lost bridge connection, 1.5 s long.
     bus.emit({ type: 'disconnected', reason: 'test' });
@@ -93,6 +95,11 @@ describe('GET /metrics', () => {
     expect(sample(text, 'heros_archiver_store_duration_seconds_sum', r)).toBeCloseTo(0.203, 6);
     expect(sample(text, 'heros_archiver_store_duration_seconds_bucket', { ...r, le: '0.005' })).toBe(1);
     expect(sample(text, 'heros_archiver_store_duration_seconds_bucket', { ...r, le: '+Inf' })).toBe(2);
+    expect(sample(text, 'heros_archiver_event_latency_seconds_count', r)).toBe(2);
+    expect(sample(text, 'heros_archiver_event_latency_seconds_sum', r)).toBeCloseTo(1.5042, 6);
+    expect(sample(text, 'heros_archiver_event_latency_seconds_bucket', { ...r, le: '0.003' })).toBe(0);
+    expect(sample(text, 'heros_archiver_event_latency_seconds_bucket', { ...r, le: '0.005' })).toBe(1);
+    expect(sample(text, 'heros_archiver_event_latency_seconds_bucket', { ...r, le: '2.5' })).toBe(2);
     expect(sample(text, 'heros_archiver_actor_state', { ...r, state: 'running' })).toBe(1);
     expect(sample(text, 'heros_archiver_actor_state', { ...r, state: 'failed' })).toBe(0);
     expect(sample(text, 'heros_archiver_actor_healthy', r)).toBe(1);
@@ -105,6 +112,7 @@ describe('GET /metrics', () => {
     expect(typeOf(text, 'heros_archiver_events_stored_total')).toBe('counter');
     expect(typeOf(text, 'heros_archiver_events_pending')).toBe('gauge');
     expect(typeOf(text, 'heros_archiver_store_duration_seconds')).toBe('histogram');
+    expect(typeOf(text, 'heros_archiver_event_latency_seconds')).toBe('histogram');
     expect(typeOf(text, 'heros_archiver_bus_gap_seconds_total')).toBe('counter');
     // prom-client's process metrics, on our registry.
     expect(sample(text, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
@@ -137,15 +145,18 @@ describe('GET /metrics', () => {
     expect(after).toEqual(before);
   });
 
-  it('recordWrite and observeStore ignore values that are not numbers of bytes or seconds', async () => {
+  it('recordWrite, observeStore and observeEventLatency ignore values that are not numbers of bytes or seconds', async () => {
     const metrics = createMetrics({ actors: () => [], defaultMetrics: false });
     metrics.recordWrite('a', Number.NaN);
     metrics.recordWrite('a', -1);
     metrics.observeStore('a', Number.POSITIVE_INFINITY);
+    metrics.observeEventLatency('a', -0.001);
+    metrics.observeEventLatency('a', Number.NaN);
     metrics.setSpoolBytes('a', -5);
     const text = await metrics.metrics();
     expect(sample(text, 'heros_archiver_written_bytes_total', { actor: 'a' })).toBeUndefined();
     expect(sample(text, 'heros_archiver_store_duration_seconds_count', { actor: 'a' })).toBeUndefined();
+    expect(sample(text, 'heros_archiver_event_latency_seconds_count', { actor: 'a' })).toBeUndefined();
     expect(text).not.toMatch(/^process_/m);
   });
 });

@@ -7,6 +7,7 @@ import { encodeHeros } from '../../src/heros/cbor.js';
 import type { PyValue } from '../../src/heros/values.js';
 import { silentLogger } from '../../src/log.js';
 import { parseManifests } from '../../src/manifest.js';
+import type { ActorMetrics } from '../../src/observer.js';
 
 /** A temporary folder removed by `cleanup()`. */
 export async function tempDir(prefix = 'ha-test-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
@@ -17,7 +18,7 @@ export async function tempDir(prefix = 'ha-test-'): Promise<{ dir: string; clean
 /** A Boss on a MemoryBus running `manifest` (an entry or an array of entries). */
 export async function startBoss(
   manifest: unknown,
-  opts: { baseDir: string; root?: string; drainTimeoutMs?: number; realm?: string; deadLetterDir?: string; stateDir?: string },
+  opts: { baseDir: string; root?: string; drainTimeoutMs?: number; realm?: string; deadLetterDir?: string; stateDir?: string; metrics?: ActorMetrics },
 ): Promise<{ boss: Boss; bus: MemoryBus; deadLetterDir: string; publish: (source: string, event: string, value: PyValue) => Promise<void> }> {
   const entries = parseManifests([{ source: 'test.json', baseDir: opts.baseDir, text: JSON.stringify(manifest) }]);
   const prepared = await prepareActors(entries);
@@ -32,6 +33,7 @@ export async function startBoss(
     deadLetterDir,
     drainTimeoutMs: opts.drainTimeoutMs ?? 5_000,
     realm: opts.realm ?? 'heros',
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
   });
   await boss.start(prepared);
   const realm = opts.realm ?? 'heros';
