@@ -105,13 +105,13 @@ export async function publish(pub: LineProcess, event: string, count: number, ra
  * bridge at `bridgeUrl`, with its state under `dir` and its HTTP endpoint on `http`; resolves
  * once /ready answers 200. `env` is added to this process's environment (RUST_LOG removed).
  */
-export async function startBenchDaemon(manifest: string, bridgeUrl: string, dir: string, http: string, env: NodeJS.ProcessEnv = {}): Promise<GroupProcess> {
+export async function startBenchDaemon(manifest: string, bridgeUrl: string, dir: string, http: string, env: NodeJS.ProcessEnv = {}, extraArgs: readonly string[] = []): Promise<GroupProcess> {
   const denv: NodeJS.ProcessEnv = { ...process.env, ...env };
   delete denv.RUST_LOG;
   const daemon = startGroupProcess(
     'heros-archiver',
     path.join(repoRoot, 'bin', 'heros-archiver'),
-    ['run', manifest, '--zenoh', bridgeUrl, '--root', dir, '--state-dir', path.join(dir, 'state'), '--http', http, '--log-level', 'warn'],
+    ['run', manifest, '--zenoh', bridgeUrl, '--root', dir, '--state-dir', path.join(dir, 'state'), '--http', http, '--log-level', 'warn', ...extraArgs],
     { cwd: dir, env: denv, graceMs: 40_000 },
   );
   await waitFor(

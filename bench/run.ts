@@ -5,6 +5,7 @@
  *   PATH=.tools/node/bin:$PATH node bench/run.ts [--quick] [--workloads json1k,f32-64k,…]
  *        [--contenders herostools,spool,memory,raw-py,raw-ts] [--dir /disk/to/test]
  *        [--out bench/RESULTS.md] [--cpu-prof] [--rate N] [--count N] [--concurrency N]
+ *        [--daemon-args "--spare-files 0 …"]
  *
  * One run measures, one contender at a time (each with a fresh bridge and publisher):
  *   limits      dd (sequential write with fdatasync, median of three), a plain Python Zenoh
@@ -58,6 +59,8 @@ const { values: args } = parseArgs({
     count: { type: 'string' },
     /** heros-archiver's `concurrency` option for every actor (default: each archiver's own default). */
     concurrency: { type: 'string' },
+    /** Extra command-line flags for the daemon, split on spaces (e.g. "--spare-files 0"). */
+    'daemon-args': { type: 'string' },
   },
 });
 const QUICK = args.quick;
@@ -422,6 +425,8 @@ interface DaemonMetrics {
   pausedS: number;
   /** Cumulative counts of heros_archiver_event_latency_seconds per bucket bound (seconds), summed over actors. */
   latency: Map<number, number>;
+  /** The same for heros_archiver_store_duration_seconds. */
+  store: Map<number, number>;
 }
 
 /** Cumulative bucket counts of a Prometheus histogram, summed over its label sets. */
@@ -479,6 +484,7 @@ async function scrape(http: string | undefined): Promise<DaemonMetrics | undefin
       stores: sum(/^heros_archiver_store_duration_seconds_count(?:\{[^}]*\})? (\S+)$/gm),
       pausedS: sum(/^heros_archiver_receive_paused_seconds_total (\S+)$/gm),
       latency: histogramBuckets(text, 'heros_archiver_event_latency_seconds'),
+      store: histogramBuckets(text, 'heros_archiver_store_duration_seconds'),
     };
   } catch {
     return undefined;
@@ -492,7 +498,7 @@ function fmtMs(ms: number | undefined): string {
 function internals(before: DaemonMetrics | undefined, after: DaemonMetrics | undefined, wallS: number): string {
   if (!before || !after) return '';
   const stores = after.stores - before.stores;
-  return `event-loop lag p99 ${after.lagP99Ms.toFixed(1)} ms, max ${after.lagMaxMs.toFixed(1)} ms; GC ${(after.gcS - before.gcS).toFixed(2)} s (major ${(after.gcMajorS - before.gcMajorS).toFixed(2)} s) in ${wallS.toFixed(1)} s; at the end: JS heap used ${after.heapMiB.toFixed(0)} MiB, external (ArrayBuffers) ${after.externalMiB.toFixed(0)} MiB${stores > 0 ? `; mean store ${(((after.storeS - before.storeS) / stores) * 1e3).toFixed(2)} ms over ${stores} stores; accepted→stored p50 ${fmtMs(histogramQuantileMs(before.latency, after.latency, 0.5))}, p99 ${fmtMs(histogramQuantileMs(before.latency, after.latency, 0.99))}` : ''}${after.pausedS > before.pausedS ? `; receiving paused for backpressure ${(after.pausedS - before.pausedS).toFixed(2)} s` : ''}`;
+  return `event-loop lag p99 ${after.lagP99Ms.toFixed(1)} ms, max ${after.lagMaxMs.toFixed(1)} ms; GC ${(after.gcS - before.gcS).toFixed(2)} s (major ${(after.gcMajorS - before.gcMajorS).toFixed(2)} s) in ${wallS.toFixed(1)} s; at the end: JS heap used ${after.heapMiB.toFixed(0)} MiB, external (ArrayBuffers) ${after.externalMiB.toFixed(0)} MiB${stores > 0 ? `; mean store ${(((after.storeS - before.storeS) / stores) * 1e3).toFixed(2)} ms over ${stores} stores (p99 ${fmtMs(histogramQuantileMs(before.store, after.store, 0.99))}); accepted→stored p50 ${fmtMs(histogramQuantileMs(before.latency, after.latency, 0.5))}, p99 ${fmtMs(histogramQuantileMs(before.latency, after.latency, 0.99))}` : ''}${after.pausedS > before.pausedS ? `; receiving paused for backpressure ${(after.pausedS - before.pausedS).toFixed(2)} s` : ''}`;
 }
 
 /** Waits until `progress()` reaches `target` or stops changing for IDLE_MS (and `busy` is false). */
@@ -708,7 +714,7 @@ async function runContender(contender: ContenderId, work: string): Promise<void>
       log(`warning: ${msg}`);
       if (!notes.includes(msg)) notes.push(msg);
     }
-    proc = await startBenchDaemon(manifest, bridge.url, dir, daemonHttp, env);
+    proc = await startBenchDaemon(manifest, bridge.url, dir, daemonHttp, env, args['daemon-args']?.split(' ').filter(Boolean) ?? []);
     archive = fileArchive(archiveRoot, daemonHttp);
   }
   if (sub) await waitReady(sub);

@@ -23,7 +23,7 @@ import { heroNameProblem } from './heros/hero-server.js';
 import type { Bus } from './bus/bus.js';
 import { DeadLetterStore } from './dead-letter.js';
 import { replayDeadLetters } from './dead-letter-replay.js';
-import { setWriteThreads } from './storage/write-workers.js';
+import { setSpareFiles, setWriteThreads } from './storage/write-workers.js';
 import { ArchiverError, ConfigError } from './errors.js';
 import { parseJsonKeepingPythonNumbers } from './formats/json-input.js';
 import { createLogger, type Logger } from './log.js';
@@ -89,6 +89,7 @@ Options of run (BOSS's -u, -e, --realm, --name, --no-autostart and --log work as
   --dead-letter-dir <dir>  Dead-letter folder (default <state-dir>/dead-letter)
   --drain-timeout <ms>     Time to store queued events on stop (default 30000)
   --write-threads <n>      Threads writing small archive files (default 2)
+  --spare-files <n>        Empty files kept ready per busy folder and thread (default 8; 0: none)
   --log-level <level>      fatal|error|warn|info|debug|trace (default info)
   --http <host:port|off>   HTTP endpoint for /metrics, /health, /ready (default 127.0.0.1:9464)
 `;
@@ -108,6 +109,7 @@ const RUN_OPTIONS = {
   'dead-letter-dir': { type: 'string' },
   'drain-timeout': { type: 'string' },
   'write-threads': { type: 'string' },
+  'spare-files': { type: 'string' },
   'log-level': { type: 'string' },
   http: { type: 'string' },
   bus: { type: 'string' },
@@ -429,6 +431,12 @@ async function runCommand(args: readonly string[], io: CliIO): Promise<number> {
     const threads = positiveInt(values['write-threads'], '--write-threads');
     if (threads > 64) throw new ArchiverError('ARCHIVER_USAGE', `--write-threads must be at most 64 (got ${threads})`);
     setWriteThreads(threads);
+  }
+  if (values['spare-files'] !== undefined) {
+    const text = values['spare-files'];
+    const spares = /^\d+$/.test(text) ? Number(text) : NaN;
+    if (!Number.isSafeInteger(spares) || spares > 256) throw new ArchiverError('ARCHIVER_USAGE', `--spare-files must be a whole number from 0 to 256 (got ${text})`);
+    setSpareFiles(spares);
   }
   const httpAddress = parseHttpOption(values.http);
   // Like BOSS: an exposed daemon needs a name; without --name it gets <hostname>_<random>.

@@ -8,6 +8,7 @@ import { ConfigError, type ArchiverError } from './errors.js';
 import type { ActorContext } from './observer.js';
 import type { OptionsSchema } from './options.js';
 import { writeFileAtomic, type FsyncPolicy } from './storage/atomic-file.js';
+import { releaseSpareFiles } from './storage/write-workers.js';
 import { compileTemplate, type CompiledTemplate } from './template.js';
 
 /** Options of file-writing archivers. */
@@ -49,6 +50,12 @@ export abstract class FileArchiver<O extends FileArchiverOptions = FileArchiverO
       const e = err as ArchiverError;
       throw new ConfigError([{ code: e.code ?? 'ARCHIVER_TEMPLATE_INVALID', path: 'save_template', message: e.message, actorId: context.id }]);
     }
+  }
+
+  /** After the queue is drained: no spare files are left in the archive folders. */
+  protected override async onStop(): Promise<void> {
+    await super.onStop();
+    await releaseSpareFiles();
   }
 
   /**

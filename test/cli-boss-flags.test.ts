@@ -143,6 +143,11 @@ describe('BOSS command-line flags', () => {
       expect(await main(['run', '--write-threads', threads, '--bus', 'memory'], wt)).toBe(EXIT.USAGE);
       expect(wt.stderr).toContain('--write-threads must be');
     }
+    for (const spares of ['-1', 'eight', '257', '1.5']) {
+      const sp = capture();
+      expect(await main(['run', `--spare-files=${spares}`, '--bus', 'memory'], sp)).toBe(EXIT.USAGE);
+      expect(sp.stderr).toContain('--spare-files must be a whole number from 0 to 256');
+    }
   });
 
   it("runs an operator's BOSS command line: -u file:///… --realm lab --name … --no-autostart --log WARNING", async () => {

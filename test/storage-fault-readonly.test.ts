@@ -94,7 +94,8 @@ describe('storage faults other than a full disk', () => {
     await rm(archive, { recursive: true, force: true });
     for (let n = 20; n < 40; n++) await publish('cam', 'frame', [{ n }, { n }]);
     await until(() => stats().stored === 40, 10_000, 'the next 20 stored');
-    expect((await readdir(path.join(archive, 'day'))).sort()).toEqual(names(20, 40));
+    // (Spare files — empty, hidden — may sit next to them: the folder is written at a high rate.)
+    expect((await readdir(path.join(archive, 'day'))).filter((f) => !f.startsWith('.heros-archiver-spare.')).sort()).toEqual(names(20, 40));
 
     // Again, while a burst is being stored: whatever was written before the removal is gone
     // with the folder, but no event fails, and every event after it is on disk.
