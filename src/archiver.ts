@@ -922,7 +922,8 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
     }
     if (item.spoolId !== undefined) this.#spool?.ack(item.spoolId);
     if (!item.spooling) freeRaw(item);
-    this.#wakePump();
+    // Room in memory matters to the pump only while events wait in the spool.
+    if (this.#spooledWaiting > 0) this.#wakePump();
   }
 
   async #finishDeadLetter(item: Item, error: unknown): Promise<void> {

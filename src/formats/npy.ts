@@ -71,15 +71,19 @@ interface FieldType extends ParsedDtype {
 class BoundedCache<V> {
   readonly #max: number;
   readonly #map = new Map<string, V>();
+  /** The key used last: already at the young end. */
+  #last: string | undefined;
   constructor(max: number) {
     this.#max = max;
   }
   get(key: string): V | undefined {
     const v = this.#map.get(key);
-    if (v !== undefined) {
-      // Re-insert so the hot keys (one per camera stream) stay at the young end.
+    if (v !== undefined && key !== this.#last) {
+      // Re-insert so the hot keys (one per camera stream) stay at the young end; not when it
+      // is there already (a stream of one shape), which would churn the Map's table per event.
       this.#map.delete(key);
       this.#map.set(key, v);
+      this.#last = key;
     }
     return v;
   }
@@ -89,6 +93,7 @@ class BoundedCache<V> {
       if (oldest.done !== true) this.#map.delete(oldest.value);
     }
     this.#map.set(key, value);
+    this.#last = key;
   }
 }
 

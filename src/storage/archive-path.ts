@@ -17,10 +17,44 @@ export interface ArchiveRoot {
 }
 
 /**
+ * What keeps a path from being taken as it is: an empty, `.` or `..` segment, a trailing
+ * slash, a backslash, a NUL byte, or white space at either end.
+ */
+const NOT_PLAIN = /\/\/|(?:^|\/)\.\.?(?:\/|$)|\/$|\\|\0|^\s|\s$/;
+
+/** Whether `dir` is absolute and normal (`/` included). */
+function plainFolder(dir: string): boolean {
+  return dir === '/' || (dir.charCodeAt(0) === 47 && !NOT_PLAIN.test(dir));
+}
+
+/**
+ * The usual case without resolving: a rendered path with only plain segments, absolute or
+ * relative to a plain `baseDir`, that lies inside a plain `root`. Undefined when any of this
+ * does not hold (the full check then decides).
+ */
+function plainPath(rendered: string, where: ArchiveRoot): string | undefined {
+  if (rendered.length === 0 || NOT_PLAIN.test(rendered)) return undefined;
+  let abs = rendered;
+  if (rendered.charCodeAt(0) !== 47) {
+    if (!plainFolder(where.baseDir)) return undefined;
+    abs = where.baseDir === '/' ? `/${rendered}` : `${where.baseDir}/${rendered}`;
+  }
+  const root = where.root;
+  if (root === '/') return abs;
+  if (!plainFolder(root)) return undefined;
+  return abs.length > root.length + 1 && abs.startsWith(root) && abs.charCodeAt(root.length) === 47 ? abs : undefined;
+}
+
+/**
  * Resolves a rendered path. Throws `ARCHIVER_PATH_OUTSIDE_ROOT` for an empty path, a NUL byte,
  * a `..` segment, or a result outside `root`.
  */
 export function resolveArchivePath(rendered: string, where: ArchiveRoot, actorId?: string): string {
+  return plainPath(rendered, where) ?? resolveArchivePathFully(rendered, where, actorId);
+}
+
+/** {@link resolveArchivePath} without its shortcut for plain paths (tests compare the two). */
+export function resolveArchivePathFully(rendered: string, where: ArchiveRoot, actorId?: string): string {
   const refuse = (why: string): never => {
     throw new ArchiverError('ARCHIVER_PATH_OUTSIDE_ROOT', `rendered path ${JSON.stringify(rendered)} refused: ${why}`, {
       actorId,
@@ -33,6 +67,7 @@ export function resolveArchivePath(rendered: string, where: ArchiveRoot, actorId
   const abs = path.resolve(where.baseDir, rendered);
   if (rendered.endsWith('/') || abs === where.root) refuse('it names a folder, not a file');
   const rel = path.relative(where.root, abs);
-  if (rel.startsWith('..') || path.isAbsolute(rel)) refuse(`it is outside the archive root ${where.root}`);
+  // A name such as `..x` is inside; only a `..` segment leads out.
+  if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) refuse(`it is outside the archive root ${where.root}`);
   return abs;
 }

@@ -309,15 +309,28 @@ export function temporaryName(dir: string, base: string): string {
   return `${dir}/.${base}.${TMP_TAG}-${tmpCounter.toString(36)}.tmp`;
 }
 
+/** The chunks copied into one fresh buffer (one allocation, one transfer). */
+function concatCopy(chunks: readonly Uint8Array[]): Uint8Array {
+  let size = 0;
+  for (const c of chunks) size += c.byteLength;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
 /**
  * Writes `data` to `tmp` and renames it to `file` on a worker thread, creating the folder when
- * it is missing. Chunks are copied into the message (views into a larger buffer would carry the
- * whole buffer), so this is for small files; errors carry the `code` of the failed call.
+ * it is missing. Chunks are copied into one buffer moved to the thread (views into a larger
+ * buffer would carry the whole buffer), so this is for small files; errors carry the `code` of the failed call.
  */
 export function writeViaWorker(file: string, tmp: string, data: string | readonly Uint8Array[], fsync: boolean): Promise<void> {
   const slot = pick();
   const id = nextId++;
-  const req: WriteRequest = { op: 'write', id, file, tmp, data: typeof data === 'string' ? data : data.map((c) => new Uint8Array(c)), fsync };
+  const req: WriteRequest = { op: 'write', id, file, tmp, data: typeof data === 'string' ? data : [concatCopy(data)], fsync };
   return new Promise<void>((resolve, reject) => {
     slot.waiting.set(id, { resolve, reject });
     if (slot.waiting.size === 1) slot.worker.ref();
