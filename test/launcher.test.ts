@@ -9,16 +9,16 @@ describe('the heros-archiver launcher', () => {
   let cleanup = async () => {};
   afterEach(() => cleanup());
 
-  it('starts the CLI with MALLOC_ARENA_MAX=2 unless the operator set it', async () => {
+  it('starts the CLI with MALLOC_ARENA_MAX=2 and MALLOC_MMAP_THRESHOLD_=131072 unless the operator set them', async () => {
     const t = await tempDir();
     cleanup = t.cleanup;
     // A stand-in for node: passes the launcher's version check, then prints what it was given.
     const fake = path.join(t.dir, 'node');
-    await writeFile(fake, '#!/bin/sh\nif [ "$1" = "-e" ]; then exit 0; fi\necho "arena=${MALLOC_ARENA_MAX} last=$(eval echo \\${$#})"\n');
+    await writeFile(fake, '#!/bin/sh\nif [ "$1" = "-e" ]; then exit 0; fi\necho "arena=${MALLOC_ARENA_MAX} mmap=${MALLOC_MMAP_THRESHOLD_} last=$(eval echo \\${$#})"\n');
     await chmod(fake, 0o755);
     const run = (env: Record<string, string>) => spawnSync(bin, ['version'], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HEROS_ARCHIVER_NODE: fake, ...env } });
-    expect(run({}).stdout.trim()).toBe('arena=2 last=version');
-    expect(run({ MALLOC_ARENA_MAX: '8' }).stdout.trim()).toBe('arena=8 last=version');
+    expect(run({}).stdout.trim()).toBe('arena=2 mmap=131072 last=version');
+    expect(run({ MALLOC_ARENA_MAX: '8', MALLOC_MMAP_THRESHOLD_: '1048576' }).stdout.trim()).toBe('arena=8 mmap=1048576 last=version');
   });
 
   it('passes HEROS_ARCHIVER_NODE_FLAGS to node before the CLI, and a real node takes --optimize-for-size', async () => {

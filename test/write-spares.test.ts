@@ -94,6 +94,22 @@ describe('spare files', () => {
     for (const i of [100, 101, 102]) expect(await readFile(path.join(t.dir, `${i}.bin`), 'utf8')).toBe(`file ${i}\n`);
   });
 
+  it('a spare written behind the writer\'s back is not used (no stale bytes in a file)', async () => {
+    const t = await tempDir();
+    cleanup = t.cleanup;
+    setSpareFiles(4);
+    await writeMany(t.dir, 0, SPARE_HOT_FILES + 2);
+    await until(async () => (await spares(t.dir)).length >= 4, 10_000, 'spares made');
+    const tampered = await spares(t.dir);
+    for (const n of tampered) await writeFile(path.join(t.dir, n), 'x'.repeat(1000));
+    await writeMany(t.dir, 100, 3);
+    for (const i of [100, 101, 102]) expect(await readFile(path.join(t.dir, `${i}.bin`), 'utf8')).toBe(`file ${i}\n`);
+    // The tampered ones are gone once tried (new, empty spares may be there).
+    await releaseSpareFiles();
+    const left = await readdir(t.dir);
+    for (const n of tampered) expect(left).not.toContain(n);
+  });
+
   it('removes the spares a killed process left, keeps those of a process that runs', async () => {
     const t = await tempDir();
     cleanup = t.cleanup;

@@ -79,17 +79,19 @@ let spareCount = workerData.spares;
 const PREFIX = '.heros-archiver-spare.';
 /**
  * Per folder: its spare names; writes in the current second and whether it ever reached
- * hotFiles in one (only such folders get spares); last write; whether stale spares were
- * looked for; until when creating spares is not tried again after a failure.
+ * hotFiles in one (only such folders get spares); last write; until when creating spares is
+ * not tried again after a failure.
  */
 const folders = new Map();
+/** Folders already looked through for spares a killed process left (once per process). */
+const scanned = new Set();
 let spareSeq = 0;
 let refillQueued = false;
 let released = false;
 function folderOf(dir, now) {
   let f = folders.get(dir);
   if (f === undefined) {
-    f = { spares: [], windowStart: now, inWindow: 0, hot: false, lastUse: now, scanned: false, failedUntil: 0 };
+    f = { spares: [], windowStart: now, inWindow: 0, hot: false, lastUse: now, failedUntil: 0 };
     folders.set(dir, f);
   }
   return f;
@@ -99,10 +101,17 @@ function takeSpare(dir) {
   const f = folders.get(dir);
   while (f !== undefined && f.spares.length > 0) {
     const name = f.spares.pop();
+    let fd;
     try {
-      return { name, fd: fs.openSync(name, fs.constants.O_WRONLY) };
+      fd = fs.openSync(name, fs.constants.O_WRONLY);
+      if (fs.fstatSync(fd).size === 0) return { name, fd };
+      // Written behind our back (it would leave bytes past the new data): not usable.
+      fs.closeSync(fd);
+      fd = undefined;
+      unlinkQuietly(name);
     } catch {
       // removed behind our back: try the next one
+      if (fd !== undefined) try { fs.closeSync(fd); } catch {}
     }
   }
   return undefined;
@@ -158,8 +167,9 @@ function refill() {
       continue;
     }
     if (!f.hot || f.spares.length >= spareCount || now < f.failedUntil) continue;
-    if (!f.scanned) {
-      f.scanned = true;
+    if (!scanned.has(dir)) {
+      if (scanned.size >= 10000) scanned.clear();
+      scanned.add(dir);
       removeStale(dir);
     }
     const name = dir + '/' + PREFIX + tag + '-' + (spareSeq++).toString(36);
