@@ -25,9 +25,9 @@ export interface MetricsOptions {
   defaultMetrics?: boolean;
 }
 
-/** Store latency buckets, seconds: a small file on a local disk to a big one on a slow share. */
-/** Event latency: fine below 10 ms, where a camera's frame period lies. */
+/** Event latency buckets, seconds: fine below 10 ms, where a camera's frame period lies. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+/** Store latency buckets, seconds: a small file on a local disk to a big one on a slow share. */
 const STORE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 // A Record keyed by ActorState: adding a state to the Boss fails to compile here until listed.
