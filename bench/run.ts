@@ -5,9 +5,12 @@
  *   PATH=.tools/node/bin:$PATH node bench/run.ts [--quick] [--workloads json1k,f32-64k,…]
  *        [--contenders herostools,spool,memory,raw-py,raw-ts] [--dir /disk/to/test]
  *        [--out bench/RESULTS.md] [--cpu-prof] [--rate N] [--count N] [--concurrency N]
- *        [--daemon-args "--spare-files 0 …"]
+ *        [--daemon-args="--spare-files 0 …"] [--order workload|contender]
  *
- * One run measures, one contender at a time (each with a fresh bridge and publisher):
+ * One run measures, one contender at a time (each with a fresh bridge and publisher, warmed up
+ * with up to 2 s of events at 20 MB/s (5–1000 events/s), not counted; by default
+ * per workload, every contender in turn, so that the machine's state drifts little between the
+ * contenders of one row — `--order contender` runs each contender's workloads in one process):
  *   limits      dd (sequential write with fdatasync, median of three), a plain Python Zenoh
  *               subscriber that counts (raw-py), a ZenohBus subscriber that counts (raw-ts)
  *   contenders  real BOSS + herostools (herostools), the heros-archiver daemon with
@@ -65,9 +68,16 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string' },
     /** Extra command-line flags for the daemon, split on spaces (e.g. "--spare-files 0"). */
     'daemon-args': { type: 'string' },
+    /**
+     * `workload` (default): each workload runs every contender in turn, each with a fresh
+     * bridge, publisher and daemon, so that contenders compared in one row ran minutes apart at
+     * most; `contender`: each contender runs every workload in one process.
+     */
+    order: { type: 'string', default: 'workload' },
   },
 });
 const QUICK = args.quick;
+if (args.order !== 'workload' && args.order !== 'contender') throw new Error(`--order must be workload or contender (got ${args.order})`);
 const HERO = 'bench-pub';
 const KEY_PREFIX = `@object/heros/${HERO}`;
 const MiB = 2 ** 20;
@@ -267,8 +277,8 @@ class Sampler {
 // ---------------------------------------------------------------------------------------------
 // Manifests
 
-function manifestEntries(archiveRoot: string, flavour: 'herostools' | 'spool' | 'memory'): string[] {
-  return selected.map((w) => {
+function manifestEntries(archiveRoot: string, flavour: 'herostools' | 'spool' | 'memory', workloads: readonly Workload[]): string[] {
+  return workloads.map((w) => {
     const tail = w.split ? `{{ seq }}-{{ t }}-{{ _split_index }}.npy` : w.classname === 'JsonArchiver' ? `{{ seq }}-{{ t }}.json` : `{{ seq }}-{{ t }}.npy`;
     const a: Record<string, unknown> = {
       object_selector: HERO,
@@ -678,11 +688,18 @@ async function runRawWorkload(contender: ContenderId, w: Workload, pub: LineProc
   }
 }
 
-async function runContender(contender: ContenderId, work: string): Promise<void> {
+/** Events/s of the warm-up: 20 MB/s of payload, 5 to 1000 events/s (it lasts at most 2 s). */
+function warmupRate(w: Workload): number {
+  return Math.max(5, Math.min(1000, Math.round((200 * 1e6) / w.payloadBytes / 10)));
+}
+
+async function runContender(contender: ContenderId, work: string, workloads: readonly Workload[]): Promise<void> {
+  // One daemon per workload (the default order) is measured and named per workload.
+  const label = workloads.length === 1 ? `${contender} ${workloads[0]!.id}` : contender;
   const probe = await fileProbe(work, 64 * 1024);
-  fsAlone.set(contender, probe);
-  log(`--- ${contender} (load average ${os.loadavg()[0]!.toFixed(2)}; one 64 KiB file written alone: p50 ${probe.p50Ms.toFixed(2)} ms, p99 ${probe.p99Ms.toFixed(2)} ms)`);
-  loads.push(`${contender}: 1-min load average ${os.loadavg()[0]!.toFixed(2)} at its start; one 64 KiB file written alone (create, write, close, rename; 400 files 1 ms apart) took p50 ${probe.p50Ms.toFixed(2)} ms, p99 ${probe.p99Ms.toFixed(2)} ms just before`);
+  fsAlone.set(workloads.length === 1 ? `${contender}/${workloads[0]!.id}` : contender, probe);
+  log(`--- ${label} (load average ${os.loadavg()[0]!.toFixed(2)}; one 64 KiB file written alone: p50 ${probe.p50Ms.toFixed(2)} ms, p99 ${probe.p99Ms.toFixed(2)} ms)`);
+  loads.push(`${label}: 1-min load average ${os.loadavg()[0]!.toFixed(2)} at its start; one 64 KiB file written alone (create, write, close, rename; 400 files 1 ms apart) took p50 ${probe.p50Ms.toFixed(2)} ms, p99 ${probe.p99Ms.toFixed(2)} ms just before`);
   const dir = path.join(work, contender);
   mkdirSync(dir, { recursive: true });
   const bridge: TestBridge = await startTestBridge();
@@ -702,15 +719,15 @@ async function runContender(contender: ContenderId, work: string): Promise<void>
     sub = lineProcess('raw-ts', process.execPath, [path.join(repoRoot, 'bench', 'raw-zenoh-ts.ts'), bridge.url, `${KEY_PREFIX}/**`]);
     proc = sub;
   } else if (contender === 'herostools') {
-    proc = startRealBoss(manifestEntries(archiveRoot, 'herostools'), { endpoint: bridge.endpoint, cwd: dir });
+    proc = startRealBoss(manifestEntries(archiveRoot, 'herostools', workloads), { endpoint: bridge.endpoint, cwd: dir });
     archive = fileArchive(archiveRoot);
     usesBridge = false;
   } else {
     const manifest = path.join(dir, 'manifest.json');
-    writeFileSync(manifest, `[\n${manifestEntries(archiveRoot, contender).join(',\n')}\n]\n`);
+    writeFileSync(manifest, `[\n${manifestEntries(archiveRoot, contender, workloads).join(',\n')}\n]\n`);
     daemonHttp = `127.0.0.1:${await findFreePort()}`;
     const env: NodeJS.ProcessEnv = {};
-    const profDir = path.join(dir, 'cpu-prof');
+    const profDir = path.join(dir, `cpu-prof-${workloads.map((w) => w.id).join('-')}`);
     if (args['cpu-prof']) {
       mkdirSync(profDir, { recursive: true });
       env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${profDir}`;
@@ -733,34 +750,45 @@ async function runContender(contender: ContenderId, work: string): Promise<void>
   const probeOk = async (): Promise<boolean> => {
     if (sub) {
       const counts = JSON.parse(await sub.ask('report', (l) => l.startsWith('{'))) as Record<string, unknown>;
-      return selected.every((w) => counts[`${KEY_PREFIX}/${w.event}`] !== undefined);
+      return workloads.every((w) => counts[`${KEY_PREFIX}/${w.event}`] !== undefined);
     }
-    return selected.every((w) => archive!.files('probe', w) > 0);
+    return workloads.every((w) => archive!.files('probe', w) > 0);
   };
   await waitFor(
     async () => {
       if (await probeOk()) return true;
       probes++;
-      for (const w of selected) await publish(pub, w.event, 1, 0, 'probe');
+      for (const w of workloads) await publish(pub, w.event, 1, 0, 'probe');
       return false;
     },
     `${contender}: a probe through every subscription`,
     180_000,
     500,
   );
-  log(`${contender} live after ${probes} probe round(s)`);
+  log(`${label} live after ${probes} probe round(s)`);
+
+  // Warm-up, not measured: a fresh process (V8's JIT for the daemon, Python's caches for BOSS)
+  // gets the events of a second at a tenth of the flood rate before the measured runs, as a
+  // long-running archiver has seen many before the ones that count.
+  for (const w of workloads) {
+    const rate = warmupRate(w);
+    const n = Math.max(5, Math.min(Math.round(w.count / 4), rate * 2));
+    await publish(pub, w.event, n, rate, 'warmup');
+    if (sub) continue;
+    await waitFor(async () => archive!.files('warmup', w) >= n * w.filesPerEvent, `${label}: the warm-up archived`, 120_000, 100).catch(() => log(`${label}: warm-up not all archived; measuring anyway`));
+  }
 
   const sampler = new Sampler([proc.pid], usesBridge ? bridge.bridge.pid : undefined);
   sampler.start();
   try {
-    for (const w of selected) {
+    for (const w of workloads) {
       if (sub) await runRawWorkload(contender, w, pub, sub, sampler);
       else await runFileWorkload(contender, w, pub, archive!, sampler, daemonHttp);
     }
     if (daemonHttp) {
       try {
         const health = (await (await fetch(`http://${daemonHttp}/health`)).json()) as Record<string, unknown>;
-        notes.push(`${contender}: /health after the run: ${JSON.stringify(health).slice(0, 300)}`);
+        if (health.status !== 'ok' || workloads.length > 1) notes.push(`${label}: /health after the run: ${JSON.stringify(health).slice(0, 300)}`);
       } catch {
         // not essential
       }
@@ -774,7 +802,7 @@ async function runContender(contender: ContenderId, work: string): Promise<void>
     await proc.stop();
     await bridge.bridge.stop();
   }
-  if (args['cpu-prof'] && (contender === 'spool' || contender === 'memory')) summariseProfiles(path.join(dir, 'cpu-prof'), contender);
+  if (args['cpu-prof'] && (contender === 'spool' || contender === 'memory')) summariseProfiles(path.join(dir, `cpu-prof-${workloads.map((w) => w.id).join('-')}`), label);
   discard(archiveRoot);
 }
 
@@ -968,7 +996,7 @@ function targets(disk: number): string[] {
       `- ${c}: 1 KiB JSON ≥ 3× herostools events/s, zero loss at that rate: ${mark(j && htj && Number.isFinite(j.targetLost) ? j.eventsPerS >= 3 * htj.eventsPerS && j.targetLost === 0 : undefined)} (${ratio(j?.eventsPerS ?? NaN, htj?.eventsPerS ?? NaN)} at full speed; published at 3× herostools' rate, ${fmt(j?.targetRate ?? NaN)} ev/s: lost ${Number.isFinite(j?.targetLost ?? NaN) ? j!.targetLost : '–'})`,
     );
     const l = find(c, 'f32-64k');
-    const alone = fsAlone.get(c);
+    const alone = fsAlone.get(`${c}/f32-64k`) ?? fsAlone.get(c);
     out.push(`- ${c}: p99 publish→file ≤ 5 ms for 64 KiB at half load: ${mark(l && Number.isFinite(l.p99Ms) ? l.p99Ms <= 5 : undefined)} (p99 ${fmt(l?.p99Ms ?? NaN, 2)} ms at ${fmt(l?.latRate ?? NaN)} ev/s${alone ? `; the file system alone just before: p50 ${fmt(alone.p50Ms, 2)} ms, p99 ${fmt(alone.p99Ms, 2)} ms per file` : ''})`);
     const mine = results.filter((r) => r.contender === c);
     const maxRss = Math.max(...mine.map((r) => r.rssMiB));
@@ -999,7 +1027,8 @@ const stop = async (): Promise<void> => {
 };
 process.on('SIGINT', () => void stop().then(() => process.exit(130)));
 try {
-  for (const c of contenders) await runContender(c, work);
+  if (args.order === 'contender') for (const c of contenders) await runContender(c, work, selected);
+  else for (const w of selected) for (const c of contenders) await runContender(c, work, [w]);
 } finally {
   await stopAll();
 }
