@@ -8,7 +8,7 @@
  *        [--daemon-args="--spare-files 0 …"] [--order workload|contender]
  *
  * One run measures, one contender at a time (each with a fresh bridge and publisher, warmed up
- * with up to 2 s of events at 20 MB/s (5–1000 events/s), not counted; by default
+ * with half the throughput run's events flat out, not counted; by default
  * per workload, every contender in turn, so that the machine's state drifts little between the
  * contenders of one row — `--order contender` runs each contender's workloads in one process):
  *   limits      dd (sequential write with fdatasync, median of three), a plain Python Zenoh
@@ -688,11 +688,6 @@ async function runRawWorkload(contender: ContenderId, w: Workload, pub: LineProc
   }
 }
 
-/** Events/s of the warm-up: 20 MB/s of payload, 5 to 1000 events/s (it lasts at most 2 s). */
-function warmupRate(w: Workload): number {
-  return Math.max(5, Math.min(1000, Math.round((200 * 1e6) / w.payloadBytes / 10)));
-}
-
 async function runContender(contender: ContenderId, work: string, workloads: readonly Workload[]): Promise<void> {
   // One daemon per workload (the default order) is measured and named per workload.
   const label = workloads.length === 1 ? `${contender} ${workloads[0]!.id}` : contender;
@@ -767,15 +762,29 @@ async function runContender(contender: ContenderId, work: string, workloads: rea
   );
   log(`${label} live after ${probes} probe round(s)`);
 
-  // Warm-up, not measured: a fresh process (V8's JIT for the daemon, Python's caches for BOSS)
-  // gets the events of a second at a tenth of the flood rate before the measured runs, as a
-  // long-running archiver has seen many before the ones that count.
+  // Warm-up, not measured: a fresh process (V8's JIT and heap sizing for the daemon, Python's
+  // caches for BOSS) first takes half the throughput run's events flat out, as a long-running
+  // archiver has taken many before the ones that count. Waits until its files stop coming.
   for (const w of workloads) {
-    const rate = warmupRate(w);
-    const n = Math.max(5, Math.min(Math.round(w.count / 4), rate * 2));
-    await publish(pub, w.event, n, rate, 'warmup');
-    if (sub) continue;
-    await waitFor(async () => archive!.files('warmup', w) >= n * w.filesPerEvent, `${label}: the warm-up archived`, 120_000, 100).catch(() => log(`${label}: warm-up not all archived; measuring anyway`));
+    const n = Math.max(5, Math.round(w.count / 2));
+    await publish(pub, w.event, n, args.rate ? Number(args.rate) : 0, 'warmup');
+    const key = `${KEY_PREFIX}/${w.event}`;
+    const seen = async (): Promise<number> =>
+      sub ? ((JSON.parse(await sub.ask('report', (l) => l.startsWith('{'))) as Record<string, { count: number }>)[key]?.count ?? 0) : archive!.files('warmup', w) / w.filesPerEvent;
+    let last = -1;
+    let still = 0;
+    // Done when all are archived, or when the count (files, or a raw subscriber's samples) stops moving.
+    await waitFor(
+      async () => {
+        const now = await seen();
+        still = now === last ? still + 1 : 0;
+        last = now;
+        return (!sub && now >= n) || still >= 10;
+      },
+      `${label}: the warm-up archived`,
+      120_000,
+      100,
+    ).catch(() => log(`${label}: warm-up still being archived; measuring anyway`));
   }
 
   const sampler = new Sampler([proc.pid], usesBridge ? bridge.bridge.pid : undefined);
