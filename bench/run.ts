@@ -7,10 +7,10 @@
  *        [--out bench/RESULTS.md] [--cpu-prof] [--rate N] [--count N] [--concurrency N]
  *        [--daemon-args="--spare-files 0 …"] [--order workload|contender]
  *
- * One run measures, one contender at a time (each with a fresh bridge and publisher, warmed up
- * with half the throughput run's events flat out, not counted; by default
- * per workload, every contender in turn, so that the machine's state drifts little between the
- * contenders of one row — `--order contender` runs each contender's workloads in one process):
+ * One run measures, one contender at a time, each with a fresh bridge and publisher and warmed
+ * up with half the throughput run's events flat out, not counted. By default each workload runs
+ * every contender in turn, so that the machine's state drifts little between the contenders of
+ * one row (`--order contender` runs each contender's workloads in one process):
  *   limits      dd (sequential write with fdatasync, median of three), a plain Python Zenoh
  *               subscriber that counts (raw-py), a ZenohBus subscriber that counts (raw-ts)
  *   contenders  real BOSS + herostools (herostools), the heros-archiver daemon with
@@ -28,7 +28,8 @@
  * RSS and CPU come from /proc over the contender's process tree (BOSS forks one process per
  * actor; heros-archiver is reported with and without the bridge); for the daemon also its
  * event-loop lag, GC, heap, CPU by thread, and its own share of the latency: accepted→stored
- * p50/p99 from its heros_archiver_event_latency_seconds histogram (interpolated in the buckets). Prints a table and writes a Markdown report
+ * p50/p99 from its heros_archiver_event_latency_seconds histogram (interpolated in the buckets).
+ * Prints a table and writes a Markdown report
  * (bench/RESULTS.md for a full run). `--cpu-prof` profiles the daemon and prints its hottest
  * functions; `--rate`/`--count` set the throughput run; `--concurrency` sets heros-archiver's
  * `concurrency` option (default: each archiver's own default).
@@ -691,6 +692,7 @@ async function runRawWorkload(contender: ContenderId, w: Workload, pub: LineProc
 async function runContender(contender: ContenderId, work: string, workloads: readonly Workload[]): Promise<void> {
   // One daemon per workload (the default order) is measured and named per workload.
   const label = workloads.length === 1 ? `${contender} ${workloads[0]!.id}` : contender;
+  const profDir = path.join(work, contender, `cpu-prof-${workloads.map((w) => w.id).join('-')}`);
   const probe = await fileProbe(work, 64 * 1024);
   fsAlone.set(workloads.length === 1 ? `${contender}/${workloads[0]!.id}` : contender, probe);
   log(`--- ${label} (load average ${os.loadavg()[0]!.toFixed(2)}; one 64 KiB file written alone: p50 ${probe.p50Ms.toFixed(2)} ms, p99 ${probe.p99Ms.toFixed(2)} ms)`);
@@ -722,7 +724,6 @@ async function runContender(contender: ContenderId, work: string, workloads: rea
     writeFileSync(manifest, `[\n${manifestEntries(archiveRoot, contender, workloads).join(',\n')}\n]\n`);
     daemonHttp = `127.0.0.1:${await findFreePort()}`;
     const env: NodeJS.ProcessEnv = {};
-    const profDir = path.join(dir, `cpu-prof-${workloads.map((w) => w.id).join('-')}`);
     if (args['cpu-prof']) {
       mkdirSync(profDir, { recursive: true });
       env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${profDir}`;
@@ -811,7 +812,7 @@ async function runContender(contender: ContenderId, work: string, workloads: rea
     await proc.stop();
     await bridge.bridge.stop();
   }
-  if (args['cpu-prof'] && (contender === 'spool' || contender === 'memory')) summariseProfiles(path.join(dir, `cpu-prof-${workloads.map((w) => w.id).join('-')}`), label);
+  if (args['cpu-prof'] && (contender === 'spool' || contender === 'memory')) summariseProfiles(profDir, label);
   discard(archiveRoot);
 }
 
