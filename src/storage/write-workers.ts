@@ -87,7 +87,6 @@ const folders = new Map();
 const scanned = new Set();
 let spareSeq = 0;
 let refillQueued = false;
-let released = false;
 function folderOf(dir, now) {
   let f = folders.get(dir);
   if (f === undefined) {
@@ -126,7 +125,6 @@ function noteWrite(dir) {
   }
   f.inWindow++;
   if (f.inWindow >= hotFiles) f.hot = true;
-  released = false;
   if (spareCount > 0 && f.hot && f.spares.length < spareCount && !refillQueued) {
     refillQueued = true;
     setImmediate(refill);
@@ -159,7 +157,7 @@ function removeStale(dir) {
 /** Creates one spare where one is missing, then yields to pending writes before the next. */
 function refill() {
   refillQueued = false;
-  if (released || spareCount <= 0) return;
+  if (spareCount <= 0) return;
   const now = Date.now();
   for (const [dir, f] of folders) {
     if (now - f.lastUse > idleMs) {
@@ -187,7 +185,6 @@ function refill() {
   }
 }
 function releaseAll() {
-  released = true;
   for (const [dir, f] of folders) dropFolder(dir, f);
 }
 setInterval(() => {
@@ -341,10 +338,14 @@ export function writeViaWorker(file: string, tmp: string, data: string | readonl
   const slot = pick();
   const id = nextId++;
   const req: WriteRequest = { op: 'write', id, file, tmp, data: typeof data === 'string' ? data : [concatCopy(data)], fsync };
+  return ask(slot, req, typeof req.data === 'string' ? [] : req.data.map((c) => c.buffer as ArrayBuffer));
+}
+
+/** Sends `req` to a thread; settles with the thread's answer to `req.id`. */
+function ask(slot: Slot, req: WriteRequest | Extract<WorkerRequest, { op: 'release' }>, transfer: ArrayBuffer[] = []): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    slot.waiting.set(id, { resolve, reject });
+    slot.waiting.set(req.id, { resolve, reject });
     if (slot.waiting.size === 1) slot.worker.ref();
-    const transfer = typeof req.data === 'string' ? [] : req.data.map((c) => c.buffer as ArrayBuffer);
     slot.worker.postMessage(req, transfer);
   });
 }
@@ -361,18 +362,8 @@ export async function releaseSpareFiles(timeoutMs = 5000): Promise<void> {
     timer = setTimeout(resolve, timeoutMs);
     timer.unref();
   });
-  const all = Promise.all(
-    slots.map(
-      (slot) =>
-        new Promise<void>((resolve) => {
-          const id = nextId++;
-          // A thread that dies meanwhile rejects: its spares are then as a crash leaves them.
-          slot.waiting.set(id, { resolve, reject: () => resolve() });
-          if (slot.waiting.size === 1) slot.worker.ref();
-          slot.worker.postMessage({ op: 'release', id } satisfies WorkerRequest);
-        }),
-    ),
-  );
+  // A thread that dies meanwhile rejects: its spares are then as a crash leaves them.
+  const all = Promise.all(slots.map((slot) => ask(slot, { op: 'release', id: nextId++ }).catch(() => undefined)));
   await Promise.race([all, late]);
   clearTimeout(timer);
 }
