@@ -133,7 +133,7 @@ async function runContender(contender: string, work: string): Promise<Outcome> {
     );
     http = `127.0.0.1:${await findFreePort()}`;
     const daemonHttp = http;
-    proc = await startBenchDaemon(manifest, bridge.url, dir, daemonHttp);
+    proc = await startBenchDaemon(manifest, ['--zenoh', bridge.url], dir, daemonHttp);
     const stats = async (): Promise<{ stored: number; pending: number }> => {
       const body = (await (await fetch(`http://${daemonHttp}/ready`)).json()) as { actors: { id: string; stats?: { stored: number; pending: number } }[] };
       return body.actors.find((a) => a.id === 'bench-rows100')?.stats ?? { stored: 0, pending: 0 };

@@ -101,17 +101,17 @@ export async function publish(pub: LineProcess, event: string, count: number, ra
 }
 
 /**
- * Starts the heros-archiver daemon (bin/heros-archiver, so dist/) on `manifest` against the
- * bridge at `bridgeUrl`, with its state under `dir` and its HTTP endpoint on `http`; resolves
+ * Starts the heros-archiver daemon (bin/heros-archiver, so dist/) on `manifest` with the bus
+ * flags `busArgs` (`--zenoh <bridge url>`, or `--bus native …`), with its state under `dir` and its HTTP endpoint on `http`; resolves
  * once /ready answers 200. `env` is added to this process's environment (RUST_LOG removed).
  */
-export async function startBenchDaemon(manifest: string, bridgeUrl: string, dir: string, http: string, env: NodeJS.ProcessEnv = {}, extraArgs: readonly string[] = []): Promise<GroupProcess> {
+export async function startBenchDaemon(manifest: string, busArgs: readonly string[], dir: string, http: string, env: NodeJS.ProcessEnv = {}, extraArgs: readonly string[] = []): Promise<GroupProcess> {
   const denv: NodeJS.ProcessEnv = { ...process.env, ...env };
   delete denv.RUST_LOG;
   const daemon = startGroupProcess(
     'heros-archiver',
     path.join(repoRoot, 'bin', 'heros-archiver'),
-    ['run', manifest, '--zenoh', bridgeUrl, '--root', dir, '--state-dir', path.join(dir, 'state'), '--http', http, '--log-level', 'warn', ...extraArgs],
+    ['run', manifest, ...busArgs, '--root', dir, '--state-dir', path.join(dir, 'state'), '--http', http, '--log-level', 'warn', ...extraArgs],
     { cwd: dir, env: denv, graceMs: 40_000 },
   );
   await waitFor(

@@ -3,7 +3,7 @@
  *
  *   PATH=.tools/node/bin:$PATH npm run build      # the daemon runs from dist/
  *   PATH=.tools/node/bin:$PATH node bench/run.ts [--quick] [--workloads json1k,f32-64k,…]
- *        [--contenders herostools,spool,memory,raw-py,raw-ts] [--dir /disk/to/test]
+ *        [--contenders herostools,spool,memory,native-spool,native,raw-py,raw-ts] [--dir /disk/to/test]
  *        [--out bench/RESULTS.md] [--cpu-prof] [--rate N] [--count N] [--concurrency N]
  *        [--daemon-args="--spare-files 0 …"] [--order workload|contender]
  *
@@ -14,10 +14,13 @@
  *   limits      dd (sequential write with fdatasync, median of three), a plain Python Zenoh
  *               subscriber that counts (raw-py), a ZenohBus subscriber that counts (raw-ts)
  *   contenders  real BOSS + herostools (herostools), the heros-archiver daemon with
- *               durability "spool" (spool) and "memory" (memory)
+ *               durability "spool" (spool) and "memory" (memory) reading the bridge's
+ *               WebSocket, and the same with its own in-process Zenoh session (`--bus native`:
+ *               native-spool, native)
  * The publisher is a real HEROS LocalHERO (bench/python/publisher.py) connected to a
- * zenoh-bridge-remote-api started here; BOSS and the raw Python subscriber connect to the same
- * bridge as Zenoh peers, heros-archiver and raw-ts over its WebSocket.
+ * zenoh-bridge-remote-api started here; BOSS, the raw Python subscriber and the native
+ * daemons connect to the same bridge as Zenoh peers, the other daemons and raw-ts over its
+ * WebSocket.
  *
  * Per workload: a throughput run (the publisher as fast as it can, or at --rate; events/s and
  * MB/s from the first to the last file's mtime, events lost = published − archived −
@@ -122,9 +125,17 @@ const selected = args.workloads ? args.workloads.split(',').map((id) => {
   return w;
 }) : WORKLOADS;
 
-type ContenderId = 'raw-py' | 'raw-ts' | 'herostools' | 'spool' | 'memory';
+type ContenderId = 'raw-py' | 'raw-ts' | 'herostools' | 'spool' | 'memory' | 'native' | 'native-spool';
+/** heros-archiver contenders: durability, and whether the daemon is a Zenoh peer itself (`--bus native`) instead of reading the bridge. */
+const ARCHIVERS: Partial<Record<ContenderId, { durability: 'spool' | 'memory'; native: boolean }>> = {
+  spool: { durability: 'spool', native: false },
+  memory: { durability: 'memory', native: false },
+  native: { durability: 'memory', native: true },
+  'native-spool': { durability: 'spool', native: true },
+};
+const isArchiver = (c: ContenderId): boolean => ARCHIVERS[c] !== undefined;
 // heros-archiver before the raw limits: raw-ts's latency run uses the rate of memory's.
-const CONTENDERS: ContenderId[] = ['herostools', 'spool', 'memory', 'raw-py', 'raw-ts'];
+const CONTENDERS: ContenderId[] = ['herostools', 'spool', 'memory', 'native-spool', 'native', 'raw-py', 'raw-ts'];
 const contenders = (args.contenders ? args.contenders.split(',') : CONTENDERS) as ContenderId[];
 for (const c of contenders) if (!CONTENDERS.includes(c)) throw new Error(`unknown contender ${c}; known: ${CONTENDERS.join(', ')}`);
 
@@ -589,7 +600,7 @@ async function runFileWorkload(contender: ContenderId, w: Workload, pub: LinePro
 
   // json1k: "≥ 3× herostools, zero loss at that rate" is judged by a run published at that rate.
   const ht = find('herostools', w.id);
-  if (w.id === 'json1k' && (contender === 'spool' || contender === 'memory') && ht && ht.eventsPerS > 0) {
+  if (w.id === 'json1k' && isArchiver(contender) && ht && ht.eventsPerS > 0) {
     const rate = 3 * ht.eventsPerS;
     const count = Math.round(rate * (QUICK ? 1 : 2));
     const tp = await publish(pub, w.event, count, rate, 'tgt');
@@ -721,7 +732,8 @@ async function runContender(contender: ContenderId, work: string, workloads: rea
     usesBridge = false;
   } else {
     const manifest = path.join(dir, 'manifest.json');
-    writeFileSync(manifest, `[\n${manifestEntries(archiveRoot, contender, workloads).join(',\n')}\n]\n`);
+    const flavour = ARCHIVERS[contender]!;
+    writeFileSync(manifest, `[\n${manifestEntries(archiveRoot, flavour.durability, workloads).join(',\n')}\n]\n`);
     daemonHttp = `127.0.0.1:${await findFreePort()}`;
     const env: NodeJS.ProcessEnv = {};
     if (args['cpu-prof']) {
@@ -735,7 +747,10 @@ async function runContender(contender: ContenderId, work: string, workloads: rea
       log(`warning: ${msg}`);
       if (!notes.includes(msg)) notes.push(msg);
     }
-    proc = await startBenchDaemon(manifest, bridge.url, dir, daemonHttp, env, args['daemon-args']?.split(' ').filter(Boolean) ?? []);
+    // --bus native: a Zenoh peer of the bridge's, as BOSS is; otherwise zenoh-ts over the bridge's WebSocket.
+    const busArgs = flavour.native ? ['--bus', 'native', '--bridge-connect', bridge.endpoint, '--bridge-listen', 'tcp/127.0.0.1:0', '--no-multicast-scouting'] : ['--zenoh', bridge.url];
+    if (flavour.native) usesBridge = false;
+    proc = await startBenchDaemon(manifest, busArgs, dir, daemonHttp, env, args['daemon-args']?.split(' ').filter(Boolean) ?? []);
     archive = fileArchive(archiveRoot, daemonHttp);
   }
   if (sub) await waitReady(sub);
@@ -812,7 +827,7 @@ async function runContender(contender: ContenderId, work: string, workloads: rea
     await proc.stop();
     await bridge.bridge.stop();
   }
-  if (args['cpu-prof'] && (contender === 'spool' || contender === 'memory')) summariseProfiles(profDir, label);
+  if (args['cpu-prof'] && isArchiver(contender)) summariseProfiles(profDir, label);
   discard(archiveRoot);
 }
 
@@ -994,8 +1009,7 @@ function plainTable(md: string[]): string {
 function targets(disk: number): string[] {
   const out: string[] = [];
   const mark = (ok: boolean | undefined): string => (ok === undefined ? 'NOT MEASURED' : ok ? 'MET' : 'NOT MET');
-  for (const c of ['spool', 'memory'] as const) {
-    if (!contenders.includes(c)) continue;
+  for (const c of contenders.filter(isArchiver)) {
     const f4 = find(c, 'f32-4m');
     const ht4 = find('herostools', 'f32-4m');
     out.push(`- ${c}: 4 MiB frames ≥ 85 % of the disk's write rate: ${mark(f4 && f4.mbPerS >= 0.85 * disk)} (${fmt(f4?.mbPerS ?? NaN, 1)} MB/s = ${ratio(f4?.mbPerS ?? NaN, disk)} of dd's ${fmt(disk, 1)} MB/s)`);

@@ -6,7 +6,6 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$root/scripts/setup.sh"
-bash "$root/scripts/setup-bridge.sh"
 export PATH="$root/.tools/node/bin:$PATH"
 cd "$root"
 report="$(mktemp -t heros-archiver-vitest.XXXXXX.json)"

@@ -74,15 +74,21 @@ Options of run (BOSS's -u, -e, --realm, --name, --no-autostart and --log work as
   --log-format <json|pretty>
                            Log lines as JSON or for a person (default pretty on a terminal,
                            json otherwise)
+  --bus <bridge|native|memory>
+                           How to reach Zenoh: through a zenoh-bridge-remote-api (default),
+                           an in-process Zenoh session (native; built by
+                           scripts/setup-native.sh), or no Zenoh at all (memory)
   --zenoh <locator>        Use an operator-run bridge (e.g. ws/127.0.0.1:10000) instead of
                            starting one
-  --bridge-listen <ep>     Zenoh endpoint the managed bridge listens on (repeatable)
-  --bridge-connect <ep>    Zenoh endpoint the managed bridge connects to (repeatable)
-  --bridge-config <file>   Zenoh JSON5 configuration file for the managed bridge
-  --no-multicast-scouting  Managed bridge: do not scout for peers by UDP multicast
+  --bridge-listen <ep>     Zenoh endpoint to listen on (repeatable); with --bus native the
+                           in-process session's, like every --bridge-* Zenoh setting
+  --bridge-connect <ep>    Zenoh endpoint to connect to (repeatable)
+  --bridge-config <file>   Zenoh JSON5 configuration file
+  --no-multicast-scouting  Do not scout for peers by UDP multicast
   --bridge-ws <host:port>  Managed bridge WebSocket address (default 127.0.0.1, free port)
-  --bridge-cfg <KEY:VALUE> Managed bridge: extra Zenoh setting (repeatable)
-  --max-message-bytes <n>  Largest event accepted from the bridge (default 1 GiB + 1 MiB)
+  --bridge-cfg <KEY:VALUE> Extra Zenoh setting, VALUE in JSON5 (repeatable)
+  --max-message-bytes <n>  Largest event accepted (default 1 GiB + 1 MiB through the bridge,
+                           Zenoh's 1 GiB with --bus native)
   --realm <name>           HEROS realm (default heros)
   --root <dir>             Folder every archived file must be inside (default /)
   --state-dir <dir>        State folder (default $STATE_DIRECTORY or ./.heros-archiver)
@@ -438,6 +444,11 @@ async function runCommand(args: readonly string[], io: CliIO): Promise<number> {
     if (!Number.isSafeInteger(spares) || spares > 256) throw new ArchiverError('ARCHIVER_USAGE', `--spare-files must be a whole number from 0 to 256 (got ${text})`);
     setSpareFiles(spares);
   }
+  const busKind = values.bus ?? 'bridge';
+  if (busKind !== 'bridge' && busKind !== 'native' && busKind !== 'memory') throw new ArchiverError('ARCHIVER_USAGE', `--bus must be bridge, native or memory (got ${busKind})`);
+  if (busKind !== 'bridge' && (values.zenoh !== undefined || values['bridge-ws'] !== undefined)) {
+    throw new ArchiverError('ARCHIVER_USAGE', `--zenoh and --bridge-ws name a bridge; --bus ${busKind} uses none`);
+  }
   const httpAddress = parseHttpOption(values.http);
   // Like BOSS: an exposed daemon needs a name; without --name it gets <hostname>_<random>.
   const name = values.name ?? (values.expose ? uniqueInstanceName() : undefined);
@@ -566,7 +577,9 @@ async function runCommand(args: readonly string[], io: CliIO): Promise<number> {
       // Pushed first, so closed last: /ready and /metrics answer while the actors drain.
       teardown.push(() => http.close());
     }
-    void notifier.status(values.bus === 'memory' ? 'opening the in-process bus' : values.zenoh ? `connecting to the Zenoh bridge at ${values.zenoh}` : 'starting the Zenoh bridge');
+    void notifier.status(
+      busKind === 'memory' ? 'opening the in-process bus' : busKind === 'native' ? 'opening the in-process Zenoh session' : values.zenoh ? `connecting to the Zenoh bridge at ${values.zenoh}` : 'starting the Zenoh bridge',
+    );
     const bus = await openBus(values, logger, teardown, stopController.signal);
     const monitor = new BusMonitor(bus);
     busMonitor = monitor;
@@ -620,8 +633,9 @@ async function runCommand(args: readonly string[], io: CliIO): Promise<number> {
       reloadQueued = false;
       onReload();
     }
-    // An operator-run bridge (--zenoh) or the memory bus cannot be fixed by restarting us.
-    liveness = createLivenessCheck({ bus: monitor, maxBusDownMs: values.zenoh !== undefined || values.bus === 'memory' ? Infinity : 120_000, logger });
+    // An operator-run bridge (--zenoh), the memory bus or the in-process session (which Zenoh
+    // itself keeps reconnecting) cannot be fixed by restarting us.
+    liveness = createLivenessCheck({ bus: monitor, maxBusDownMs: values.zenoh !== undefined || busKind !== 'bridge' ? Infinity : 120_000, logger });
     const check = liveness;
     watchdog = startWatchdog({ notifier, check: () => check.check(), logger });
     await stopped;
@@ -659,6 +673,23 @@ async function openBus(values: { zenoh?: string | undefined; bus?: string | unde
     teardown.push(() => bus.close());
     return bus;
   }
+  const maxMessageBytes = values['max-message-bytes'] === undefined ? undefined : positiveInt(values['max-message-bytes'], '--max-message-bytes');
+  if (values.bus === 'native') {
+    const { NativeZenohBus } = await import('./bus/native.js');
+    const cfg = [...(values['bridge-cfg'] ?? [])];
+    if (maxMessageBytes !== undefined) cfg.push(`transport/link/rx/max_message_size:${maxMessageBytes}`);
+    const bus = new NativeZenohBus({
+      ...(values['bridge-listen'] ? { listen: values['bridge-listen'] } : {}),
+      ...(values['bridge-connect'] ? { connect: values['bridge-connect'] } : {}),
+      ...(values['bridge-config'] !== undefined ? { configFile: values['bridge-config'] } : {}),
+      ...(values['no-multicast-scouting'] ? { multicastScouting: false } : {}),
+      cfg,
+      logger,
+    });
+    teardown.push(() => bus.close());
+    await bus.start();
+    return bus;
+  }
   const zenoh = await import('./bus/zenoh-launch.js');
   return zenoh.openZenohBus(
     {
@@ -669,7 +700,7 @@ async function openBus(values: { zenoh?: string | undefined; bus?: string | unde
       multicastScouting: !values['no-multicast-scouting'],
       ws: values['bridge-ws'],
       cfg: values['bridge-cfg'],
-      maxMessageBytes: values['max-message-bytes'] === undefined ? undefined : positiveInt(values['max-message-bytes'], '--max-message-bytes'),
+      maxMessageBytes,
       signal,
     },
     logger,

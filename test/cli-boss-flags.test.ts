@@ -148,6 +148,16 @@ describe('BOSS command-line flags', () => {
       expect(await main(['run', `--spare-files=${spares}`, '--bus', 'memory'], sp)).toBe(EXIT.USAGE);
       expect(sp.stderr).toContain('--spare-files must be a whole number from 0 to 256');
     }
+    const bus = capture();
+    expect(await main(['run', '--bus', 'websocket'], bus)).toBe(EXIT.USAGE);
+    expect(bus.stderr).toContain('--bus must be bridge, native or memory (got websocket)');
+    for (const flag of [['--zenoh', 'ws/127.0.0.1:10000'], ['--bridge-ws', '127.0.0.1:10000']]) {
+      for (const kind of ['native', 'memory']) {
+        const noBridge = capture();
+        expect(await main(['run', '--bus', kind, ...flag], noBridge)).toBe(EXIT.USAGE);
+        expect(noBridge.stderr).toContain(`--zenoh and --bridge-ws name a bridge; --bus ${kind} uses none`);
+      }
+    }
   });
 
   it("runs an operator's BOSS command line: -u file:///… --realm lab --name … --no-autostart --log WARNING", async () => {

@@ -1,7 +1,8 @@
 /**
  * The message bus as actors see it: subscribe to a key expression and receive raw samples.
- * Two implementations: `MemoryBus` (in-process, for tests and embedding) and `ZenohBus`
- * (zenoh-ts through `zenoh-bridge-remote-api`). Kept deliberately narrow so that the actors
+ * Three implementations: `MemoryBus` (in-process, for tests and embedding), `ZenohBus`
+ * (zenoh-ts through `zenoh-bridge-remote-api`) and `NativeZenohBus` (an in-process Zenoh
+ * session, native.ts). Kept deliberately narrow so that the actors
  * never see Zenoh types.
  */
 

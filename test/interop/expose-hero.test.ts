@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { exposeBoss, type BossActorView, type BossControl, type ExposedBoss } from '../../src/boss-hero.js';
-import { ZenohBus } from '../../src/bus/zenoh.js';
+import type { Bus } from '../../src/bus/bus.js';
 import { pythonBin, repoRoot } from '../helpers/python.js';
-import { recordingLogger, startTestBridge, stopAll, uniqueName, waitFor, type TestBridge } from './helpers.js';
+import { recordingLogger, startTestBus, stopAll, TRANSPORTS, uniqueName, waitFor } from './helpers.js';
 import { loopbackPeerConfig, startGroupProcess } from './processes.js';
 
 /** A supervisor stand-in: start/stop flip the state, as Boss does once the actor ran or drained. */
@@ -35,9 +35,9 @@ function fakeBoss(ids: { running: string; stopped: string }): BossControl & { ca
   };
 }
 
-describe('--expose: the daemon and its actors are HEROs to Python tools', () => {
-  let tb: TestBridge;
-  let bus: ZenohBus;
+describe.each(TRANSPORTS)('--expose: the daemon and its actors are HEROs to Python tools (%s)', (transport) => {
+  let endpoint: string;
+  let bus: Bus & { close(): Promise<void> };
   let exposed: ExposedBoss;
   const daemon = uniqueName('archiver-daemon');
   const running = uniqueName('cam-archiver');
@@ -45,8 +45,7 @@ describe('--expose: the daemon and its actors are HEROs to Python tools', () => 
   const boss = fakeBoss({ running, stopped });
 
   beforeAll(async () => {
-    tb = await startTestBridge();
-    bus = await ZenohBus.connect({ url: tb.url, logger: recordingLogger('expose ') });
+    ({ bus, endpoint } = await startTestBus(transport, recordingLogger(`expose ${transport} `)));
     exposed = await exposeBoss(bus, boss, { name: daemon, pkgVersions: { 'heros-archiver': '0.1.0' }, syncIntervalMs: 200 });
   });
 
@@ -57,7 +56,7 @@ describe('--expose: the daemon and its actors are HEROs to Python tools', () => 
   });
 
   test('HEROObserver finds them; RemoteHERO calls status/stop_hero/start_hero with BOSSRemote results', async () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, PYTHONUNBUFFERED: '1', HEROS_ZENOH_CONFIG: JSON.stringify(loopbackPeerConfig(tb.endpoint)) };
+    const env: NodeJS.ProcessEnv = { ...process.env, PYTHONUNBUFFERED: '1', HEROS_ZENOH_CONFIG: JSON.stringify(loopbackPeerConfig(endpoint)) };
     delete env.RUST_LOG;
     const script = path.join(repoRoot, 'test', 'interop', 'python', 'hero-client.py');
     const client = startGroupProcess('hero-client', pythonBin(), [script, daemon, running, stopped], { env });

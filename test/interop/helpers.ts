@@ -13,6 +13,7 @@ import type { BusLogger } from '../../src/bus/bus-logger.js';
 import { pythonBin, repoRoot } from '../helpers/python.js';
 import { afterAll, beforeAll } from 'vitest';
 import { ZenohBus } from '../../src/bus/zenoh.js';
+import { NativeZenohBus } from '../../src/bus/native.js';
 
 const HERO_PEER_SCRIPT = path.join(repoRoot, 'test', 'interop', 'hero-peer.py');
 const cleanups = new Set<() => Promise<void>>();
@@ -99,6 +100,41 @@ export async function startTestBridge(ports: { wsPort?: number; tcpPort?: number
   cleanups.add(cleanup);
   void bridge.exited.then(() => cleanups.delete(cleanup));
   return { bridge, wsPort, tcpPort, endpoint, url: bridge.url };
+}
+
+/** How a test's bus reaches Zenoh: zenoh-ts through a bridge, or the in-process session. */
+export type Transport = 'bridge' | 'native';
+/** Both transports, for `describe.each`. */
+export const TRANSPORTS: readonly Transport[] = ['bridge', 'native'];
+
+/** A bus for tests and the loopback endpoint where Python peers reach it. */
+export interface TestBus<B> {
+  bus: B;
+  /** `tcp/127.0.0.1:<port>`: the bridge's Zenoh endpoint, or the in-process session's. */
+  endpoint: string;
+  /** The bridge, for the bridge transport. */
+  tb: TestBridge | undefined;
+}
+
+/**
+ * A bus on `transport` that Python peers reach at a loopback endpoint (no multicast
+ * scouting): a test bridge with a ZenohBus, or a NativeZenohBus listening on a free port. Both
+ * are stopped by `stopAll()`.
+ */
+export async function startTestBus(transport: 'bridge', logger?: BusLogger): Promise<TestBus<ZenohBus>>;
+export async function startTestBus(transport: 'native', logger?: BusLogger): Promise<TestBus<NativeZenohBus>>;
+export async function startTestBus(transport: Transport, logger?: BusLogger): Promise<TestBus<ZenohBus | NativeZenohBus>>;
+export async function startTestBus(transport: Transport, logger?: BusLogger): Promise<TestBus<ZenohBus | NativeZenohBus>> {
+  if (transport === 'bridge') {
+    const tb = await startTestBridge({}, logger);
+    const bus = await ZenohBus.connect({ url: tb.url, ...(logger ? { logger } : {}) });
+    cleanups.add(() => bus.close());
+    return { bus, endpoint: tb.endpoint, tb };
+  }
+  const endpoint = `tcp/127.0.0.1:${await findFreePort()}`;
+  const bus = await NativeZenohBus.open({ listen: [endpoint], multicastScouting: false, ...(logger ? { logger } : {}) });
+  cleanups.add(() => bus.close());
+  return { bus, endpoint, tb: undefined };
 }
 
 /** One JSON line from the Python peer. */

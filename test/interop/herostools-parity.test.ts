@@ -135,14 +135,22 @@ function describeDifference(file: string, reference: Buffer, ours: Buffer): stri
   return lines.join('\n');
 }
 
+/**
+ * One BOSS and two daemons on the same bridge and publisher: one reads the bridge's WebSocket
+ * (zenoh-ts), the other is a Zenoh peer of the bridge itself (`--bus native`). Both trees must
+ * equal the one herostools wrote.
+ */
 describe('heros-archiver writes the same files as herostools under real BOSS', () => {
   let tb: TestBridge;
   let work: { dir: string; cleanup: () => Promise<void> };
   let bossArchive: string;
   let daemonArchive: string;
+  let nativeArchive: string;
   let deadLetterDir: string;
+  let nativeDeadLetterDir: string;
   let boss: GroupProcess;
   let daemon: DaemonProcess;
+  let nativeDaemon: DaemonProcess;
   let publisher: Publisher;
   let events = 0;
   let probes = 0;
@@ -151,11 +159,15 @@ describe('heros-archiver writes the same files as herostools under real BOSS', (
     work = await tempDir('ha-parity-');
     const bossDir = path.join(work.dir, 'boss');
     const daemonDir = path.join(work.dir, 'heros-archiver');
+    const nativeDir = path.join(work.dir, 'heros-archiver-native');
     bossArchive = path.join(bossDir, 'archive');
     daemonArchive = path.join(daemonDir, 'archive');
+    nativeArchive = path.join(nativeDir, 'archive');
     deadLetterDir = path.join(work.dir, 'dead-letter');
+    nativeDeadLetterDir = path.join(work.dir, 'dead-letter-native');
     mkdirSync(bossDir);
     mkdirSync(daemonDir);
+    mkdirSync(nativeDir);
     const manifestFile = path.join(work.dir, 'parity.json');
     writeFileSync(manifestFile, `[\n${MANIFEST_ENTRIES.join(',\n')}\n]\n`);
 
@@ -165,14 +177,22 @@ describe('heros-archiver writes the same files as herostools under real BOSS', (
       ['run', manifestFile, '--zenoh', tb.url, '--root', daemonDir, '--state-dir', path.join(work.dir, 'state'), '--dead-letter-dir', deadLetterDir],
       { cwd: daemonDir },
     );
+    nativeDaemon = startDaemon(
+      [
+        'run', manifestFile, '--bus', 'native', '--bridge-connect', tb.endpoint, '--bridge-listen', 'tcp/127.0.0.1:0', '--no-multicast-scouting',
+        '--root', nativeDir, '--state-dir', path.join(work.dir, 'state-native'), '--dead-letter-dir', nativeDeadLetterDir, '--http', 'off',
+      ],
+      { cwd: nativeDir },
+    );
     await daemon.waitForLog((l) => l.msg === 'ready', 'ready');
+    await nativeDaemon.waitForLog((l) => l.msg === 'ready', 'ready (native)');
     publisher = await startPublisher(tb.endpoint, ROUNDS);
 
     // Every BOSS actor is its own process with its own Zenoh session: publish probes until each
     // actor of both archivers has written one, so that nothing of the corpus can miss a
     // subscriber that was not declared yet.
     const probed = (root: string, event: string): boolean => listFiles(path.join(root, 'probe', event)).length > 0;
-    const live = (): boolean => EVENTS.every((e) => probed(bossDir, e) && probed(daemonDir, e));
+    const live = (): boolean => EVENTS.every((e) => probed(bossDir, e) && probed(daemonDir, e) && probed(nativeDir, e));
     try {
       await waitFor(
         async () => {
@@ -185,8 +205,12 @@ describe('heros-archiver writes the same files as herostools under real BOSS', (
         500,
       );
     } catch (err) {
-      const missing = EVENTS.flatMap((e) => [...(probed(bossDir, e) ? [] : [`BOSS ${e}`]), ...(probed(daemonDir, e) ? [] : [`heros-archiver ${e}`])]);
-      throw new Error(`${(err as Error).message}; missing: ${missing.join(', ')}\n${boss.tail()}\n${daemon.tail()}`);
+      const missing = EVENTS.flatMap((e) => [
+        ...(probed(bossDir, e) ? [] : [`BOSS ${e}`]),
+        ...(probed(daemonDir, e) ? [] : [`heros-archiver ${e}`]),
+        ...(probed(nativeDir, e) ? [] : [`heros-archiver --bus native ${e}`]),
+      ]);
+      throw new Error(`${(err as Error).message}; missing: ${missing.join(', ')}\n${boss.tail()}\n${daemon.tail()}\n${nativeDaemon.tail()}`);
     }
 
     events = await publisher.command('go');
@@ -197,10 +221,10 @@ describe('heros-archiver writes the same files as herostools under real BOSS', (
     try {
       await waitFor(
         () => {
-          const now = `${snapshot(bossArchive)}\n---\n${snapshot(daemonArchive)}`;
+          const now = `${snapshot(bossArchive)}\n---\n${snapshot(daemonArchive)}\n---\n${snapshot(nativeArchive)}`;
           const stable = now === before;
           before = now;
-          return stable && listFiles(bossArchive).length === expectedFiles && listFiles(daemonArchive).length === expectedFiles;
+          return stable && [bossArchive, daemonArchive, nativeArchive].every((root) => listFiles(root).length === expectedFiles);
         },
         `${expectedFiles} files in both trees`,
         180_000,
@@ -209,10 +233,12 @@ describe('heros-archiver writes the same files as herostools under real BOSS', (
     } catch (err) {
       const b = new Set(listFiles(bossArchive));
       const d = new Set(listFiles(daemonArchive));
+      const n = new Set(listFiles(nativeArchive));
       throw new Error(
-        `${(err as Error).message}: herostools wrote ${b.size}, heros-archiver ${d.size}; ` +
+        `${(err as Error).message}: herostools wrote ${b.size}, heros-archiver ${d.size}, heros-archiver --bus native ${n.size}; ` +
           `only herostools: ${[...b].filter((f) => !d.has(f)).slice(0, 20).join(', ') || '-'}; ` +
-          `only heros-archiver: ${[...d].filter((f) => !b.has(f)).slice(0, 20).join(', ') || '-'}\n${boss.tail()}\n${daemon.tail()}`,
+          `only heros-archiver: ${[...d].filter((f) => !b.has(f)).slice(0, 20).join(', ') || '-'}; ` +
+          `missing with --bus native: ${[...b].filter((f) => !n.has(f)).slice(0, 20).join(', ') || '-'}\n${boss.tail()}\n${daemon.tail()}\n${nativeDaemon.tail()}`,
       );
     }
   }, 420_000);
@@ -222,16 +248,18 @@ describe('heros-archiver writes the same files as herostools under real BOSS', (
     await work?.cleanup();
   });
 
-  /** Differences between the two trees among the files whose name ends with `suffix`. */
+  /** Differences between herostools' tree and both daemons' among the files whose name ends with `suffix`. */
   function compare(suffix: string): { files: number; bytes: number; differences: string[] } {
     const names = listFiles(bossArchive).filter((n) => n.endsWith(suffix));
     const differences: string[] = [];
     let bytes = 0;
     for (const name of names) {
       const reference = readFileSync(path.join(bossArchive, name));
-      const ours = readFileSync(path.join(daemonArchive, name));
       bytes += reference.length;
-      if (!reference.equals(ours)) differences.push(describeDifference(name, reference, ours));
+      for (const [label, root] of [['', daemonArchive], [' (--bus native)', nativeArchive]] as const) {
+        const ours = readFileSync(path.join(root, name));
+        if (!reference.equals(ours)) differences.push(describeDifference(name + label, reference, ours));
+      }
     }
     return { files: names.length, bytes, differences };
   }
@@ -241,6 +269,7 @@ describe('heros-archiver writes the same files as herostools under real BOSS', (
     const names = listFiles(bossArchive);
     expect(names).toHaveLength(ROUNDS * FILES_PER_ROUND);
     expect(listFiles(daemonArchive)).toEqual(names);
+    expect(listFiles(nativeArchive)).toEqual(names);
   });
 
   test('every .npy file is byte-identical to the one numpy.save wrote', () => {
@@ -257,10 +286,14 @@ describe('heros-archiver writes the same files as herostools under real BOSS', (
     expect(files).toBe(ROUNDS * (5 + 5));
   });
 
-  test('nothing was dead-lettered or logged as a warning or error, and SIGTERM ends the daemon with 0', async () => {
+  test('nothing was dead-lettered or logged as a warning or error, and SIGTERM ends both daemons with 0', async () => {
     expect(listFiles(deadLetterDir)).toEqual([]);
+    expect(listFiles(nativeDeadLetterDir)).toEqual([]);
     expect(daemon.logs().filter((l) => atLeast(l, 'warn'))).toEqual([]);
+    expect(nativeDaemon.logs().filter((l) => atLeast(l, 'warn'))).toEqual([]);
     daemon.kill('SIGTERM');
+    nativeDaemon.kill('SIGTERM');
     expect(await daemon.exited).toEqual({ code: 0, signal: null });
+    expect(await nativeDaemon.exited).toEqual({ code: 0, signal: null });
   }, 60_000);
 });

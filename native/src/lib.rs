@@ -1,0 +1,438 @@
+//! An in-process Zenoh session for Node.js: the part of `NativeZenohBus` (src/bus/native.ts)
+//! that needs Zenoh itself. Samples and queries arrive on Zenoh's threads and are handed to
+//! JavaScript through thread-safe functions; everything that may wait (open, declare, put,
+//! reply, close) runs on the libuv thread pool and returns a promise, so the JavaScript thread
+//! never blocks on Zenoh.
+//!
+//! Flow control: samples queued for JavaScript count against a byte budget. A sample that does
+//! not fit, or any sample while receiving is paused, holds Zenoh's receive task until there is
+//! room, as Zenoh's own blocking FIFO handler does: the backlog then waits in the kernel's
+//! socket buffers and in the sender, not in this process.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use napi::bindgen_prelude::{AsyncTask, Buffer};
+use napi::threadsafe_function::{ErrorStrategy, ThreadSafeCallContext, ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::{Env, Error, JsFunction, JsUnknown, Result, Status, Task};
+use napi_derive::napi;
+use zenoh::bytes::Encoding;
+use zenoh::liveliness::LivelinessToken;
+use zenoh::pubsub::Subscriber;
+use zenoh::query::{Query, Queryable};
+use zenoh::sample::SampleKind;
+use zenoh::{Config, Session, Wait};
+
+/// Bytes of samples handed to JavaScript and not yet taken by it.
+struct Gate {
+    state: Mutex<GateState>,
+    room: Condvar,
+    budget: usize,
+}
+
+struct GateState {
+    queued: usize,
+    paused: bool,
+    closed: bool,
+}
+
+impl Gate {
+    /// Waits until `bytes` fit (a sample bigger than the whole budget passes alone); false once closed.
+    fn acquire(&self, bytes: usize) -> bool {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if s.closed {
+                return false;
+            }
+            if !s.paused && (s.queued == 0 || s.queued + bytes <= self.budget) {
+                s.queued += bytes;
+                return true;
+            }
+            s = self.room.wait(s).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    fn release(&self, bytes: usize) {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.queued = s.queued.saturating_sub(bytes);
+        drop(s);
+        self.room.notify_all();
+    }
+
+    fn set_paused(&self, paused: bool) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).paused = paused;
+        self.room.notify_all();
+    }
+
+    fn close(&self) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).closed = true;
+        self.room.notify_all();
+    }
+
+    fn queued(&self) -> usize {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).queued
+    }
+}
+
+struct SampleMsg {
+    key: String,
+    payload: Vec<u8>,
+    delete: bool,
+    received_ms: f64,
+    cost: usize,
+    gate: Arc<Gate>,
+}
+
+struct QueryMsg {
+    id: u32,
+    key: String,
+    payload: Option<Vec<u8>>,
+}
+
+struct Inner {
+    session: Mutex<Option<Session>>,
+    gate: Arc<Gate>,
+    next_id: AtomicU32,
+    subscribers: Mutex<HashMap<u32, Subscriber<()>>>,
+    queryables: Mutex<HashMap<u32, Queryable<()>>>,
+    tokens: Mutex<HashMap<u32, LivelinessToken>>,
+    queries: Arc<Mutex<HashMap<u32, Query>>>,
+}
+
+impl Inner {
+    fn session(&self) -> std::result::Result<Session, String> {
+        self.session.lock().unwrap_or_else(|e| e.into_inner()).clone().ok_or_else(|| "the Zenoh session is not open".to_string())
+    }
+
+    fn id(&self) -> u32 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+type JobFn = Box<dyn FnOnce() -> std::result::Result<u32, String> + Send>;
+
+/// Runs one blocking Zenoh call on the libuv thread pool; resolves with a number (an id, or 0).
+pub struct Job(Option<JobFn>);
+
+impl Task for Job {
+    type Output = u32;
+    type JsValue = u32;
+
+    fn compute(&mut self) -> Result<u32> {
+        let f = self.0.take().ok_or_else(|| Error::from_reason("job ran twice"))?;
+        f().map_err(Error::from_reason)
+    }
+
+    fn resolve(&mut self, _env: Env, output: u32) -> Result<u32> {
+        Ok(output)
+    }
+}
+
+fn job(f: impl FnOnce() -> std::result::Result<u32, String> + Send + 'static) -> AsyncTask<Job> {
+    AsyncTask::new(Job(Some(Box::new(f))))
+}
+
+fn now_ms() -> f64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0)
+}
+
+fn encoding_of(encoding: Option<String>) -> Option<Encoding> {
+    encoding.filter(|e| !e.is_empty()).map(Encoding::from)
+}
+
+/// One Zenoh session. Create, `open()`, declare, and `close()` once done.
+#[napi]
+pub struct NativeSession {
+    inner: Arc<Inner>,
+}
+
+#[napi]
+impl NativeSession {
+    /// `maxQueuedBytes`: the byte budget of samples waiting for JavaScript.
+    #[napi(constructor)]
+    pub fn new(max_queued_bytes: f64) -> Self {
+        let budget = if max_queued_bytes.is_finite() && max_queued_bytes >= 1.0 { max_queued_bytes as usize } else { 64 << 20 };
+        NativeSession {
+            inner: Arc::new(Inner {
+                session: Mutex::new(None),
+                gate: Arc::new(Gate { state: Mutex::new(GateState { queued: 0, paused: false, closed: false }), room: Condvar::new(), budget }),
+                next_id: AtomicU32::new(1),
+                subscribers: Mutex::new(HashMap::new()),
+                queryables: Mutex::new(HashMap::new()),
+                tokens: Mutex::new(HashMap::new()),
+                queries: Arc::new(Mutex::new(HashMap::new())),
+            }),
+        }
+    }
+
+    /// Opens the session from an optional JSON5 file, then `keys[i]` set to the JSON5 `values[i]`.
+    #[napi]
+    pub fn open(&self, config_file: Option<String>, keys: Vec<String>, values: Vec<String>) -> AsyncTask<Job> {
+        let inner = self.inner.clone();
+        job(move || {
+            let mut config = match &config_file {
+                Some(file) => Config::from_file(file).map_err(|e| format!("reading the Zenoh configuration {file}: {e}"))?,
+                None => Config::default(),
+            };
+            for (key, value) in keys.iter().zip(values.iter()) {
+                config.insert_json5(key, value).map_err(|e| format!("Zenoh setting {key}={value}: {e}"))?;
+            }
+            let session = zenoh::open(config).wait().map_err(|e| format!("opening the Zenoh session: {e}"))?;
+            *inner.session.lock().unwrap_or_else(|e| e.into_inner()) = Some(session);
+            Ok(0)
+        })
+    }
+
+    /// This session's Zenoh id.
+    #[napi]
+    pub fn zid(&self) -> Result<String> {
+        let session = self.inner.session().map_err(Error::from_reason)?;
+        Ok(session.zid().to_string())
+    }
+
+    /// Zenoh ids of the peers and routers this session is connected to.
+    #[napi]
+    pub fn connected(&self) -> AsyncTask<Job> {
+        let inner = self.inner.clone();
+        job(move || {
+            let session = inner.session()?;
+            let info = session.info();
+            let n = info.peers_zid().wait().count() + info.routers_zid().wait().count();
+            Ok(n as u32)
+        })
+    }
+
+    /// Subscribes: `callback(key, payload, isDelete, receivedAtMs)` for each sample. Resolves with an id.
+    #[napi]
+    pub fn subscribe(&self, env: Env, key: String, callback: JsFunction) -> Result<AsyncTask<Job>> {
+        let mut tsfn: ThreadsafeFunction<SampleMsg, ErrorStrategy::Fatal> =
+            callback.create_threadsafe_function(0, |ctx: ThreadSafeCallContext<SampleMsg>| {
+                let SampleMsg { key, payload, delete, received_ms, cost, gate } = ctx.value;
+                gate.release(cost);
+                let env = ctx.env;
+                let args: Vec<JsUnknown> = vec![
+                    env.create_string_from_std(key)?.into_unknown(),
+                    env.create_buffer_with_data(payload)?.into_raw().into_unknown(),
+                    env.get_boolean(delete)?.into_unknown(),
+                    env.create_double(received_ms)?.into_unknown(),
+                ];
+                Ok(args)
+            })?;
+        tsfn.unref(&env)?;
+        let inner = self.inner.clone();
+        Ok(job(move || {
+            let session = inner.session()?;
+            let gate = inner.gate.clone();
+            let subscriber = session
+                .declare_subscriber(key.as_str())
+                .callback(move |sample| {
+                    let received_ms = now_ms();
+                    let payload = sample.payload().to_bytes().into_owned();
+                    let key = sample.key_expr().as_str().to_string();
+                    let cost = payload.len() + key.len() + 64;
+                    if !gate.acquire(cost) {
+                        return;
+                    }
+                    let delete = sample.kind() == SampleKind::Delete;
+                    let msg = SampleMsg { key, payload, delete, received_ms, cost, gate: gate.clone() };
+                    if tsfn.call(msg, ThreadsafeFunctionCallMode::NonBlocking) != Status::Ok {
+                        gate.release(cost);
+                    }
+                })
+                .wait()
+                .map_err(|e| format!("declaring a subscriber on {key}: {e}"))?;
+            let id = inner.id();
+            inner.subscribers.lock().unwrap_or_else(|e| e.into_inner()).insert(id, subscriber);
+            Ok(id)
+        }))
+    }
+
+    #[napi]
+    pub fn unsubscribe(&self, id: u32) -> AsyncTask<Job> {
+        let inner = self.inner.clone();
+        job(move || {
+            let subscriber = inner.subscribers.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+            if let Some(subscriber) = subscriber {
+                subscriber.undeclare().wait().map_err(|e| format!("undeclaring a subscriber: {e}"))?;
+            }
+            Ok(0)
+        })
+    }
+
+    /// Declares a queryable: `callback(queryId, key, payload | null)` for each query, which must
+    /// end with `finalizeQuery(queryId)` (after `reply`/`replyErr`). Resolves with an id.
+    #[napi]
+    pub fn declare_queryable(&self, env: Env, key: String, callback: JsFunction) -> Result<AsyncTask<Job>> {
+        let mut tsfn: ThreadsafeFunction<QueryMsg, ErrorStrategy::Fatal> =
+            callback.create_threadsafe_function(0, |ctx: ThreadSafeCallContext<QueryMsg>| {
+                let QueryMsg { id, key, payload } = ctx.value;
+                let env = ctx.env;
+                let payload = match payload {
+                    Some(bytes) => env.create_buffer_with_data(bytes)?.into_raw().into_unknown(),
+                    None => env.get_null()?.into_unknown(),
+                };
+                Ok(vec![env.create_uint32(id)?.into_unknown(), env.create_string_from_std(key)?.into_unknown(), payload])
+            })?;
+        tsfn.unref(&env)?;
+        let inner = self.inner.clone();
+        Ok(job(move || {
+            let session = inner.session()?;
+            let queries = inner.queries.clone();
+            let ids = inner.clone();
+            let queryable = session
+                .declare_queryable(key.as_str())
+                .callback(move |query: Query| {
+                    let id = ids.id();
+                    let msg = QueryMsg { id, key: query.key_expr().as_str().to_string(), payload: query.payload().map(|p| p.to_bytes().into_owned()) };
+                    queries.lock().unwrap_or_else(|e| e.into_inner()).insert(id, query);
+                    if tsfn.call(msg, ThreadsafeFunctionCallMode::NonBlocking) != Status::Ok {
+                        // Dropping the query finalises it: the querier gets no reply instead of waiting.
+                        queries.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+                    }
+                })
+                .wait()
+                .map_err(|e| format!("declaring a queryable on {key}: {e}"))?;
+            let id = inner.id();
+            inner.queryables.lock().unwrap_or_else(|e| e.into_inner()).insert(id, queryable);
+            Ok(id)
+        }))
+    }
+
+    #[napi]
+    pub fn undeclare_queryable(&self, id: u32) -> AsyncTask<Job> {
+        let inner = self.inner.clone();
+        job(move || {
+            let queryable = inner.queryables.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+            if let Some(queryable) = queryable {
+                queryable.undeclare().wait().map_err(|e| format!("undeclaring a queryable: {e}"))?;
+            }
+            Ok(0)
+        })
+    }
+
+    /// Replies to a query on `key` (the query stays open until `finalizeQuery`).
+    #[napi]
+    pub fn reply(&self, query_id: u32, key: String, payload: Buffer, encoding: Option<String>) -> AsyncTask<Job> {
+        let inner = self.inner.clone();
+        let payload: Vec<u8> = payload.to_vec();
+        job(move || {
+            let queries = inner.queries.lock().unwrap_or_else(|e| e.into_inner());
+            let query = queries.get(&query_id).ok_or_else(|| format!("query {query_id} is gone"))?;
+            let mut builder = query.reply(key.as_str(), payload);
+            if let Some(encoding) = encoding_of(encoding) {
+                builder = builder.encoding(encoding);
+            }
+            builder.wait().map_err(|e| format!("replying on {key}: {e}"))?;
+            Ok(0)
+        })
+    }
+
+    /// Answers a query with an error reply.
+    #[napi]
+    pub fn reply_err(&self, query_id: u32, payload: Buffer, encoding: Option<String>) -> AsyncTask<Job> {
+        let inner = self.inner.clone();
+        let payload: Vec<u8> = payload.to_vec();
+        job(move || {
+            let queries = inner.queries.lock().unwrap_or_else(|e| e.into_inner());
+            let query = queries.get(&query_id).ok_or_else(|| format!("query {query_id} is gone"))?;
+            let mut builder = query.reply_err(payload);
+            if let Some(encoding) = encoding_of(encoding) {
+                builder = builder.encoding(encoding);
+            }
+            builder.wait().map_err(|e| format!("sending an error reply: {e}"))?;
+            Ok(0)
+        })
+    }
+
+    /// Ends a query: the querier learns that no more replies come.
+    #[napi]
+    pub fn finalize_query(&self, query_id: u32) -> AsyncTask<Job> {
+        let inner = self.inner.clone();
+        job(move || {
+            let query = inner.queries.lock().unwrap_or_else(|e| e.into_inner()).remove(&query_id);
+            drop(query);
+            Ok(0)
+        })
+    }
+
+    #[napi]
+    pub fn declare_token(&self, key: String) -> AsyncTask<Job> {
+        let inner = self.inner.clone();
+        job(move || {
+            let session = inner.session()?;
+            let token = session.liveliness().declare_token(key.as_str()).wait().map_err(|e| format!("declaring a liveliness token on {key}: {e}"))?;
+            let id = inner.id();
+            inner.tokens.lock().unwrap_or_else(|e| e.into_inner()).insert(id, token);
+            Ok(id)
+        })
+    }
+
+    #[napi]
+    pub fn undeclare_token(&self, id: u32) -> AsyncTask<Job> {
+        let inner = self.inner.clone();
+        job(move || {
+            let token = inner.tokens.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+            if let Some(token) = token {
+                token.undeclare().wait().map_err(|e| format!("undeclaring a liveliness token: {e}"))?;
+            }
+            Ok(0)
+        })
+    }
+
+    /// Publishes `payload` on `key`.
+    #[napi]
+    pub fn put(&self, key: String, payload: Buffer, encoding: Option<String>) -> AsyncTask<Job> {
+        let inner = self.inner.clone();
+        let payload: Vec<u8> = payload.to_vec();
+        job(move || {
+            let session = inner.session()?;
+            let mut builder = session.put(key.as_str(), payload);
+            if let Some(encoding) = encoding_of(encoding) {
+                builder = builder.encoding(encoding);
+            }
+            builder.wait().map_err(|e| format!("publishing on {key}: {e}"))?;
+            Ok(0)
+        })
+    }
+
+    /// Stops (true) or resumes (false) taking samples from Zenoh.
+    #[napi]
+    pub fn set_paused(&self, paused: bool) {
+        self.inner.gate.set_paused(paused);
+    }
+
+    /// Bytes of samples handed to JavaScript and not yet delivered.
+    #[napi]
+    pub fn queued_bytes(&self) -> f64 {
+        self.inner.gate.queued() as f64
+    }
+
+    /// Undeclares everything (queryables first, liveliness tokens last) and closes the session.
+    #[napi]
+    pub fn close(&self) -> AsyncTask<Job> {
+        let inner = self.inner.clone();
+        job(move || {
+            inner.gate.close();
+            let queryables: Vec<_> = inner.queryables.lock().unwrap_or_else(|e| e.into_inner()).drain().map(|(_, q)| q).collect();
+            let subscribers: Vec<_> = inner.subscribers.lock().unwrap_or_else(|e| e.into_inner()).drain().map(|(_, s)| s).collect();
+            let tokens: Vec<_> = inner.tokens.lock().unwrap_or_else(|e| e.into_inner()).drain().map(|(_, t)| t).collect();
+            for queryable in queryables {
+                let _ = queryable.undeclare().wait();
+            }
+            inner.queries.lock().unwrap_or_else(|e| e.into_inner()).clear();
+            for subscriber in subscribers {
+                let _ = subscriber.undeclare().wait();
+            }
+            for token in tokens {
+                let _ = token.undeclare().wait();
+            }
+            let session = inner.session.lock().unwrap_or_else(|e| e.into_inner()).take();
+            if let Some(session) = session {
+                session.close().wait().map_err(|e| format!("closing the Zenoh session: {e}"))?;
+            }
+            Ok(0)
+        })
+    }
+}

@@ -1,0 +1,385 @@
+/**
+ * NativeZenohBus: the {@link Bus} on an in-process Zenoh session (Zenoh's Rust library in a
+ * Node-API addon built from native/), without zenoh-bridge-remote-api:
+ *
+ *   HEROS peers ──Zenoh (tcp, scouting)──▶ Zenoh session in this process ──Sample──▶ handler
+ *
+ * Each sample crosses one thread boundary and one copy (out of Zenoh's receive buffers into a
+ * buffer of its own, handed to JavaScript without a second copy). There is no WebSocket hop
+ * and no bridge process: the daemon is a Zenoh peer like the Python HEROS peers, and Zenoh
+ * itself reconnects lost peers and re-announces declarations.
+ *
+ * Flow control: samples not yet taken by JavaScript count against
+ * {@link NativeZenohBusOptions.maxQueuedBytes}; beyond it, and while receiving is paused, the
+ * session holds Zenoh's receive task, so that the backlog waits in the network and in the
+ * sender (whose own congestion control then applies), as with Zenoh's blocking FIFO handler.
+ *
+ * The addon is built by scripts/setup-native.sh (cargo, cached outside the clone) and found at
+ * `.tools/native/heros-archiver-zenoh.node` in the package, or at `HEROS_ARCHIVER_ZENOH_ADDON`.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ArchiverError, describeCause } from '../errors.js';
+import { QueryReplyError, type Bus, type BusEvent, type Declaration, type QueryableOptions, type QueryHandler, type SampleHandler, type Subscription } from './bus.js';
+import { silentBusLogger, type BusLogger } from './bus-logger.js';
+
+/** The addon's surface (native/src/lib.rs). Ids are positive whole numbers. */
+interface NativeSession {
+  open(configFile: string | null, keys: string[], values: string[]): Promise<number>;
+  zid(): string;
+  connected(): Promise<number>;
+  subscribe(key: string, callback: (key: string, payload: Buffer, isDelete: boolean, receivedAt: number) => void): Promise<number>;
+  unsubscribe(id: number): Promise<number>;
+  declareQueryable(key: string, callback: (queryId: number, key: string, payload: Buffer | null) => void): Promise<number>;
+  undeclareQueryable(id: number): Promise<number>;
+  reply(queryId: number, key: string, payload: Buffer, encoding: string | null): Promise<number>;
+  replyErr(queryId: number, payload: Buffer, encoding: string | null): Promise<number>;
+  finalizeQuery(queryId: number): Promise<number>;
+  declareToken(key: string): Promise<number>;
+  undeclareToken(id: number): Promise<number>;
+  put(key: string, payload: Buffer, encoding: string | null): Promise<number>;
+  setPaused(paused: boolean): void;
+  queuedBytes(): number;
+  close(): Promise<number>;
+}
+
+interface Addon {
+  NativeSession: new (maxQueuedBytes: number) => NativeSession;
+}
+
+/** File name of the built addon under `.tools/native/`. */
+export const NATIVE_ADDON_FILE = 'heros-archiver-zenoh.node';
+
+/** Settings of a {@link NativeZenohBus}. */
+export interface NativeZenohBusOptions {
+  /** Zenoh session mode. @default "peer" (what HEROS peers use) */
+  mode?: 'peer' | 'client';
+  /** Zenoh endpoints to listen on. @default Zenoh's peer default (a free TCP port on every interface) */
+  listen?: readonly string[];
+  /** Zenoh endpoints to connect to. @default none */
+  connect?: readonly string[];
+  /** Zenoh JSON5 configuration file, read first; the other options override it. */
+  configFile?: string;
+  /** UDP multicast scouting, as HEROS peers use; false turns it off. @default Zenoh's (on) */
+  multicastScouting?: boolean;
+  /** Extra settings `KEY:VALUE`, VALUE in JSON5 (`transport/link/tx/queue/congestion_control/drop/wait_before_drop:10000`). */
+  cfg?: readonly string[];
+  /** Bytes of received samples that may wait for the JavaScript thread before Zenoh is held. @default 64 MiB */
+  maxQueuedBytes?: number;
+  /** Where declarations and failures go. @default silent */
+  logger?: BusLogger;
+  /** Path of the addon. @default `HEROS_ARCHIVER_ZENOH_ADDON`, else `.tools/native/heros-archiver-zenoh.node` in the package */
+  addonPath?: string;
+}
+
+/** Default of {@link NativeZenohBusOptions.maxQueuedBytes}. */
+export const DEFAULT_MAX_QUEUED_BYTES = 64 * 1024 * 1024;
+
+/** Where the addon is looked for when no path is given. */
+export function defaultAddonPath(): string {
+  const fromEnv = process.env.HEROS_ARCHIVER_ZENOH_ADDON;
+  if (fromEnv) return fromEnv;
+  // src/bus/native.ts or dist/src/bus/native.js: the package root is the nearest folder up with package.json.
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5 && !existsSync(path.join(dir, 'package.json')); i++) dir = path.dirname(dir);
+  return path.join(dir, '.tools', 'native', NATIVE_ADDON_FILE);
+}
+
+function loadAddon(file: string): Addon {
+  if (!existsSync(file)) {
+    throw new ArchiverError('ARCHIVER_BUS_FAILED', `the in-process Zenoh transport (--bus native) is not built: ${file} does not exist; build it with "bash scripts/setup-native.sh" (needs cargo)`, {
+      retryable: false,
+    });
+  }
+  try {
+    return createRequire(import.meta.url)(file) as Addon;
+  } catch (err) {
+    throw new ArchiverError('ARCHIVER_BUS_FAILED', `loading the in-process Zenoh transport from ${file} failed: ${errorMessage(err)}; rebuild it with "bash scripts/setup-native.sh"`, {
+      retryable: false,
+      cause: err,
+    });
+  }
+}
+
+/** Zenoh settings (key, JSON5 value) from the options, applied after the configuration file. */
+export function nativeSettings(options: NativeZenohBusOptions): [string, string][] {
+  const settings: [string, string][] = [];
+  if (options.mode !== undefined || options.configFile === undefined) settings.push(['mode', JSON.stringify(options.mode ?? 'peer')]);
+  if (options.listen?.length) settings.push(['listen/endpoints', JSON.stringify(options.listen)]);
+  if (options.connect?.length) settings.push(['connect/endpoints', JSON.stringify(options.connect)]);
+  if (options.multicastScouting === false) settings.push(['scouting/multicast/enabled', 'false']);
+  for (const entry of options.cfg ?? []) {
+    const colon = entry.indexOf(':');
+    if (colon <= 0) throw new ArchiverError('ARCHIVER_USAGE', `Zenoh setting "${entry}": expected KEY:VALUE (VALUE in JSON5)`, { retryable: false });
+    settings.push([entry.slice(0, colon), entry.slice(colon + 1)]);
+  }
+  return settings;
+}
+
+type NativeBusState = 'idle' | 'connecting' | 'connected' | 'closed';
+
+/** A {@link Bus} on an in-process Zenoh session. */
+export class NativeZenohBus implements Bus {
+  readonly #options: NativeZenohBusOptions;
+  readonly #logger: BusLogger;
+  #native: NativeSession | undefined;
+  #state: NativeBusState = 'idle';
+  #startPromise: Promise<void> | undefined;
+  #closePromise: Promise<void> | undefined;
+  /** Declarations to undo on close, in the order close undoes them. */
+  readonly #live = new Set<{ undo(): Promise<void> }>();
+  readonly #listeners = new Set<(event: BusEvent) => void>();
+  #paused = false;
+  /**
+   * Keeps the event loop alive while the session is open, as an open socket would: Zenoh's
+   * threads and the addon's callbacks do not, and a daemon with nothing else pending (no HTTP
+   * endpoint) would otherwise find its loop empty and stop taking samples.
+   */
+  #keepAlive: NodeJS.Timeout | undefined;
+
+  constructor(options: NativeZenohBusOptions = {}) {
+    this.#options = options;
+    this.#logger = options.logger ?? silentBusLogger;
+  }
+
+  /** Creates a bus and resolves once its session is open. */
+  static async open(options: NativeZenohBusOptions = {}): Promise<NativeZenohBus> {
+    const bus = new NativeZenohBus(options);
+    await bus.start();
+    return bus;
+  }
+
+  /** Opens the session. Idempotent. @throws ArchiverError `ARCHIVER_BUS_FAILED` (addon missing, bad configuration), `ARCHIVER_USAGE` (bad `cfg`) */
+  start(): Promise<void> {
+    this.#startPromise ??= this.#start();
+    return this.#startPromise;
+  }
+
+  /** `connected` once open, `closed` after close. */
+  get state(): NativeBusState {
+    return this.#state;
+  }
+
+  /** This session's Zenoh id (hex), once open. */
+  get zid(): string | undefined {
+    return this.#state === 'connected' ? this.#native?.zid() : undefined;
+  }
+
+  /** How many Zenoh peers and routers the session is connected to right now. */
+  async connectedCount(): Promise<number> {
+    return this.#state === 'connected' && this.#native ? this.#native.connected() : 0;
+  }
+
+  async subscribe(keyExpr: string, handler: SampleHandler): Promise<Subscription> {
+    const native = this.#session(`subscribe to ${keyExpr}`);
+    let closed = false;
+    const id = await this.#call(
+      () =>
+        native.subscribe(keyExpr, (key, payload, isDelete, receivedAt) => {
+          if (closed) return;
+          // HEROS never deletes; a DELETE has no payload an archiver could store.
+          if (isDelete) {
+            this.#logger.debug({ key }, 'ignoring a Zenoh DELETE sample');
+            return;
+          }
+          try {
+            // The addon gives every sample a buffer of its own (offset 0, whole buffer).
+            handler({ key, payload, receivedAt, owned: true });
+          } catch (err) {
+            this.#logger.error({ keyExpr, err: describeCause(err) }, 'a sample handler threw; handlers must catch their own errors');
+          }
+        }),
+      `subscribing to ${keyExpr}`,
+    );
+    const entry = {
+      undo: async (): Promise<void> => {
+        closed = true;
+        this.#live.delete(entry);
+        await native.unsubscribe(id).catch((err: unknown) => this.#logger.debug({ keyExpr, err: describeCause(err) }, 'undeclaring a subscriber failed'));
+      },
+    };
+    this.#live.add(entry);
+    return { keyExpr, close: once(entry.undo) };
+  }
+
+  async declareQueryable(keyExpr: string, handler: QueryHandler, options: QueryableOptions = {}): Promise<Declaration> {
+    const native = this.#session(`declare a queryable on ${keyExpr}`);
+    const encoding = options.encoding ?? null;
+    let closed = false;
+    const answer = async (queryId: number, key: string, payload: Buffer | null): Promise<void> => {
+      try {
+        let reply: Uint8Array | undefined;
+        let errorReply: Uint8Array | undefined;
+        try {
+          reply = closed ? undefined : await handler({ key, payload: payload ?? undefined });
+        } catch (err) {
+          if (err instanceof QueryReplyError) errorReply = err.payload;
+          else this.#logger.error({ keyExpr, err: describeCause(err) }, 'a query handler threw; the query ends without a reply');
+        }
+        // Replies go on the queryable's own key, as HEROS's LocalHERO replies on its endpoint.
+        if (reply !== undefined) await native.reply(queryId, keyExpr, asBuffer(reply), encoding);
+        else if (errorReply !== undefined) await native.replyErr(queryId, asBuffer(errorReply), encoding);
+      } catch (err) {
+        this.#logger.debug({ keyExpr, err: describeCause(err) }, 'replying to a query failed');
+      } finally {
+        await native.finalizeQuery(queryId).catch((err: unknown) => this.#logger.debug({ keyExpr, err: describeCause(err) }, 'finalising a query failed'));
+      }
+    };
+    const id = await this.#call(() => native.declareQueryable(keyExpr, (queryId, key, payload) => void answer(queryId, key, payload)), `declaring a queryable on ${keyExpr}`);
+    const entry = {
+      undo: async (): Promise<void> => {
+        closed = true;
+        this.#live.delete(entry);
+        await native.undeclareQueryable(id).catch((err: unknown) => this.#logger.debug({ keyExpr, err: describeCause(err) }, 'undeclaring a queryable failed'));
+      },
+    };
+    this.#live.add(entry);
+    return { keyExpr, close: once(entry.undo) };
+  }
+
+  async declareLivelinessToken(key: string): Promise<Declaration> {
+    const native = this.#session(`declare a liveliness token on ${key}`);
+    const id = await this.#call(() => native.declareToken(key), `declaring a liveliness token on ${key}`);
+    const entry = {
+      undo: async (): Promise<void> => {
+        this.#live.delete(entry);
+        await native.undeclareToken(id).catch((err: unknown) => this.#logger.debug({ key, err: describeCause(err) }, 'undeclaring a liveliness token failed'));
+      },
+    };
+    this.#live.add(entry);
+    return { keyExpr: key, close: once(entry.undo) };
+  }
+
+  /** Publishes `payload` on `key`. @throws ArchiverError `ARCHIVER_BUS_FAILED` */
+  async put(key: string, payload: Uint8Array): Promise<void> {
+    const native = this.#session(`publish on ${key}`);
+    await this.#call(() => native.put(key, asBuffer(payload), null), `publishing on ${key}`);
+  }
+
+  onEvent(listener: (event: BusEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Stops (true) or resumes (false) taking samples from Zenoh: while paused, samples wait in the
+   * network and in the senders (see the module comment). Idempotent.
+   */
+  setReceivePaused(paused: boolean): void {
+    if (this.#paused === paused) return;
+    this.#paused = paused;
+    this.#native?.setPaused(paused);
+  }
+
+  /** Whether receiving is paused. */
+  get receivePaused(): boolean {
+    return this.#paused;
+  }
+
+  /** Bytes received and not yet handed to a handler. */
+  get queuedBytes(): number {
+    return this.#native?.queuedBytes() ?? 0;
+  }
+
+  /** Undeclares everything and closes the session. Idempotent. */
+  close(): Promise<void> {
+    this.#closePromise ??= this.#close();
+    return this.#closePromise;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #start(): Promise<void> {
+    if (this.#state === 'closed') throw new ArchiverError('ARCHIVER_BUS_FAILED', 'cannot open the Zenoh session: the bus is closed', { retryable: false });
+    this.#state = 'connecting';
+    const settings = nativeSettings(this.#options);
+    const addonPath = this.#options.addonPath ?? defaultAddonPath();
+    const addon = loadAddon(addonPath);
+    const native = new addon.NativeSession(this.#options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES);
+    if (this.#paused) native.setPaused(true);
+    try {
+      await native.open(
+        this.#options.configFile ?? null,
+        settings.map(([k]) => k),
+        settings.map(([, v]) => v),
+      );
+    } catch (err) {
+      this.#state = 'closed';
+      throw new ArchiverError('ARCHIVER_BUS_FAILED', errorMessage(err), { retryable: false, cause: err });
+    }
+    if (this.#closePromise) {
+      await native.close().catch(noop);
+      throw new ArchiverError('ARCHIVER_BUS_FAILED', 'the bus was closed while its Zenoh session opened', { retryable: false });
+    }
+    this.#native = native;
+    this.#state = 'connected';
+    this.#keepAlive = setInterval(noop, 0x7fffffff);
+    this.#logger.info({ zid: native.zid(), settings: Object.fromEntries(settings), configFile: this.#options.configFile }, 'in-process Zenoh session open');
+    this.#emit({ type: 'connected' });
+  }
+
+  #session(what: string): NativeSession {
+    if (this.#state !== 'connected' || !this.#native) {
+      throw new ArchiverError('ARCHIVER_BUS_FAILED', `cannot ${what}: the Zenoh session is ${this.#state === 'closed' ? 'closed' : 'not open'}`, { retryable: this.#state !== 'closed' });
+    }
+    return this.#native;
+  }
+
+  async #call(run: () => Promise<number>, what: string): Promise<number> {
+    try {
+      return await run();
+    } catch (err) {
+      // The addon rejects with Zenoh's own message (invalid key expression, session closed, …).
+      throw new ArchiverError('ARCHIVER_BUS_FAILED', `${what} failed: ${errorMessage(err)}`, { retryable: this.#state === 'connected' && !/key ?expr/i.test(errorMessage(err)), cause: err });
+    }
+  }
+
+  async #close(): Promise<void> {
+    await this.#startPromise?.catch(noop);
+    const native = this.#native;
+    this.#state = 'closed';
+    this.#native = undefined;
+    this.#live.clear();
+    clearInterval(this.#keepAlive);
+    this.#keepAlive = undefined;
+    if (!native) return;
+    try {
+      // Queryables first, tokens last: an observer that sees a token vanish queries at once
+      // and should find nothing (see hero-server.ts). The addon keeps that order.
+      await native.close();
+    } catch (err) {
+      this.#logger.debug({ err: describeCause(err) }, 'closing the Zenoh session failed');
+    }
+    this.#logger.info({}, 'in-process Zenoh session closed');
+  }
+
+  #emit(event: BusEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.#logger.error({ event: event.type, err: describeCause(err) }, 'a bus event listener threw');
+      }
+    }
+  }
+}
+
+function noop(): void {}
+
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let p: Promise<void> | undefined;
+  return () => (p ??= fn());
+}
+
+/** A Buffer over the same bytes (no copy). */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message || err.name : String(err);
+}
