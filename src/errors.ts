@@ -41,7 +41,7 @@ export const ERROR_CODES = {
   ARCHIVER_STOPPED_UNSTORED: { retryable: false, summary: 'An event was still queued when its actor stopped, the drain timeout ran out and the spool could not take it; it is dead-lettered so that it can be re-played.' },
   ARCHIVER_DEAD_LETTER_FAILED: { retryable: true, summary: 'The dead-letter folder itself could not be written; the event is kept in memory and retried.' },
   ARCHIVER_ACTOR_START_FAILED: { retryable: true, summary: 'An actor failed to construct or start; the other actors keep running.' },
-  ARCHIVER_BUS_FAILED: { retryable: true, summary: 'The message bus (Zenoh via the bridge) is unreachable or failed a call.' },
+  ARCHIVER_BUS_FAILED: { retryable: true, summary: 'The message bus (Zenoh via the bridge, or the in-process session) is unreachable or failed a call; not retried when the in-process transport is not built or its Zenoh configuration is invalid.' },
   ARCHIVER_SPOOL_FULL: { retryable: true, summary: 'The disk spool refused an event: it would exceed `quotaBytes`, or the disk is full (the errno is the cause); appends work again once acks or the operator free space.' },
   ARCHIVER_SPOOL_CORRUPT: { retryable: false, summary: 'Spool data cannot be used: a record fails its checksum when read back, or a segment has an unknown format version; nothing is deleted (torn tails found at startup are moved aside to `*.corrupt-*` instead).' },
   ARCHIVER_SPOOL_FAILED: { retryable: true, summary: 'The spool folder could not be opened, read, written or synced (other than a full disk), or the spool is closed or already open in this process.' },
