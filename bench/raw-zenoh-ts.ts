@@ -1,8 +1,10 @@
 /**
- * The zenoh-ts limit: a ZenohBus subscriber that only counts (no decoding, no storage), the
- * receive path heros-archiver is built on (from dist/: `npm run build` first).
+ * The receive limits of heros-archiver's two Zenoh paths: a subscriber that only counts (no
+ * decoding, no storage), on a ZenohBus (zenoh-ts through the bridge's WebSocket) or, with
+ * `native:<endpoint>`, on a NativeZenohBus (an in-process Zenoh peer connecting to
+ * `<endpoint>`). From dist/: `npm run build` first.
  *
- *   node bench/raw-zenoh-ts.ts <ws-url> <key-expr>
+ *   node bench/raw-zenoh-ts.ts <ws-url | native:tcp/127.0.0.1:7447> <key-expr>
  *
  * Same stdin protocol as bench/python/raw_sub.py: "reset", "report" (one JSON line
  * {"<key>": {count, bytes, first, last}} with nanosecond times), "quit"; prints "ready".
@@ -12,6 +14,7 @@
 import { createInterface } from 'node:readline';
 
 const { ZenohBus } = await import('../dist/src/bus/zenoh.js');
+const { NativeZenohBus } = await import('../dist/src/bus/native.js');
 const { decodeHeros } = (await import('../dist/src/heros/cbor.js')) as { decodeHeros: (b: Uint8Array) => unknown };
 
 const [url, keyExpr] = process.argv.slice(2) as [string, string];
@@ -27,7 +30,9 @@ function publishedNs(payload: Uint8Array): bigint | undefined {
 let counters = new Map<string, Counter>();
 const nowNs = (): number => Math.round((performance.timeOrigin + performance.now()) * 1e6);
 
-const bus = await ZenohBus.connect({ url });
+const bus = url.startsWith('native:')
+  ? await NativeZenohBus.open({ connect: [url.slice('native:'.length)], listen: ['tcp/127.0.0.1:0'], multicastScouting: false })
+  : await ZenohBus.connect({ url });
 await bus.subscribe(keyExpr, (sample) => {
   const now = nowNs();
   let c = counters.get(sample.key);

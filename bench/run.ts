@@ -3,7 +3,7 @@
  *
  *   PATH=.tools/node/bin:$PATH npm run build      # the daemon runs from dist/
  *   PATH=.tools/node/bin:$PATH node bench/run.ts [--quick] [--workloads json1k,f32-64k,…]
- *        [--contenders herostools,spool,memory,native-spool,native,raw-py,raw-ts] [--dir /disk/to/test]
+ *        [--contenders herostools,spool,memory,native-spool,native,raw-py,raw-ts,raw-native] [--dir …]
  *        [--out bench/RESULTS.md] [--cpu-prof] [--rate N] [--count N] [--concurrency N]
  *        [--daemon-args="--spare-files 0 …"] [--order workload|contender]
  *
@@ -12,7 +12,8 @@
  * every contender in turn, so that the machine's state drifts little between the contenders of
  * one row (`--order contender` runs each contender's workloads in one process):
  *   limits      dd (sequential write with fdatasync, median of three), a plain Python Zenoh
- *               subscriber that counts (raw-py), a ZenohBus subscriber that counts (raw-ts)
+ *               subscriber that counts (raw-py), a ZenohBus subscriber that counts (raw-ts),
+ *               a NativeZenohBus subscriber that counts (raw-native)
  *   contenders  real BOSS + herostools (herostools), the heros-archiver daemon with
  *               durability "spool" (spool) and "memory" (memory) reading the bridge's
  *               WebSocket, and the same with its own in-process Zenoh session (`--bus native`:
@@ -27,7 +28,7 @@
  * dead-lettered) — for json1k then a run published at 3× herostools' sustained rate, whose loss
  * the JSON target is judged by —, then a latency run at half the contender's sustained rate (publish time from
  * the metadata, rendered into the file name, against the file's last inotify event seen by
- * bench/watch-files.ts; raw-ts: against the sample's arrival, at the memory run's rate). Peak
+ * bench/watch-files.ts; raw-ts/raw-native: against the sample's arrival, at the memory/native run's rate). Peak
  * RSS and CPU come from /proc over the contender's process tree (BOSS forks one process per
  * actor; heros-archiver is reported with and without the bridge); for the daemon also its
  * event-loop lag, GC, heap, CPU by thread, and its own share of the latency: accepted→stored
@@ -125,7 +126,7 @@ const selected = args.workloads ? args.workloads.split(',').map((id) => {
   return w;
 }) : WORKLOADS;
 
-type ContenderId = 'raw-py' | 'raw-ts' | 'herostools' | 'spool' | 'memory' | 'native' | 'native-spool';
+type ContenderId = 'raw-py' | 'raw-ts' | 'raw-native' | 'herostools' | 'spool' | 'memory' | 'native' | 'native-spool';
 /** heros-archiver contenders: durability, and whether the daemon is a Zenoh peer itself (`--bus native`) instead of reading the bridge. */
 const ARCHIVERS: Partial<Record<ContenderId, { durability: 'spool' | 'memory'; native: boolean }>> = {
   spool: { durability: 'spool', native: false },
@@ -135,7 +136,7 @@ const ARCHIVERS: Partial<Record<ContenderId, { durability: 'spool' | 'memory'; n
 };
 const isArchiver = (c: ContenderId): boolean => ARCHIVERS[c] !== undefined;
 // heros-archiver before the raw limits: raw-ts's latency run uses the rate of memory's.
-const CONTENDERS: ContenderId[] = ['herostools', 'spool', 'memory', 'native-spool', 'native', 'raw-py', 'raw-ts'];
+const CONTENDERS: ContenderId[] = ['herostools', 'spool', 'memory', 'native-spool', 'native', 'raw-py', 'raw-ts', 'raw-native'];
 const contenders = (args.contenders ? args.contenders.split(',') : CONTENDERS) as ContenderId[];
 for (const c of contenders) if (!CONTENDERS.includes(c)) throw new Error(`unknown contender ${c}; known: ${CONTENDERS.join(', ')}`);
 
@@ -680,10 +681,10 @@ async function runRawWorkload(contender: ContenderId, w: Workload, pub: LineProc
   };
   results.push(r);
   log(`${contender} ${w.id}: ${p.count} published (${p.rate.toFixed(0)}/s), ${c.count} received, ${r.eventsPerS.toFixed(1)} ev/s, ${r.mbPerS.toFixed(1)} MB/s`);
-  // raw-ts: publish→receive latency in Node (zenoh-ts, no decoding cost counted apart) at the
-  // rate of heros-archiver's latency run, to tell the transport's share of its latency.
-  const ref = find('memory', w.id) ?? find('spool', w.id);
-  if (contender === 'raw-ts' && w.latency && ref && Number.isFinite(ref.latRate)) {
+  // raw-ts / raw-native: publish→receive latency in Node (no decoding cost counted apart) at
+  // the rate of the matching heros-archiver latency run, to tell the transport's share of it.
+  const ref = contender === 'raw-native' ? (find('native', w.id) ?? find('native-spool', w.id)) : (find('memory', w.id) ?? find('spool', w.id));
+  if ((contender === 'raw-ts' || contender === 'raw-native') && w.latency && ref && Number.isFinite(ref.latRate)) {
     const rate = ref.latRate;
     const count = Math.max(20, Math.min(QUICK ? 2000 : 10000, Math.round(rate * LATENCY_SECONDS)));
     await sub.ask('reset', (l) => l === 'ok');
@@ -723,9 +724,11 @@ async function runContender(contender: ContenderId, work: string, workloads: rea
     sub = lineProcess('raw-py', pythonBin(), [path.join(repoRoot, 'bench', 'python', 'raw_sub.py'), bridge.endpoint, `${KEY_PREFIX}/**`]);
     proc = sub;
     usesBridge = false;
-  } else if (contender === 'raw-ts') {
-    sub = lineProcess('raw-ts', process.execPath, [path.join(repoRoot, 'bench', 'raw-zenoh-ts.ts'), bridge.url, `${KEY_PREFIX}/**`]);
+  } else if (contender === 'raw-ts' || contender === 'raw-native') {
+    const target = contender === 'raw-ts' ? bridge.url : `native:${bridge.endpoint}`;
+    sub = lineProcess(contender, process.execPath, [path.join(repoRoot, 'bench', 'raw-zenoh-ts.ts'), target, `${KEY_PREFIX}/**`]);
     proc = sub;
+    if (contender === 'raw-native') usesBridge = false;
   } else if (contender === 'herostools') {
     proc = startRealBoss(manifestEntries(archiveRoot, 'herostools', workloads), { endpoint: bridge.endpoint, cwd: dir });
     archive = fileArchive(archiveRoot);
@@ -963,7 +966,7 @@ function find(c: ContenderId, w: string): Result | undefined {
 }
 
 function table(disk: number): string[] {
-  const head = ['workload', 'contender', 'ev/s', 'MB/s', 'pub ev/s', 'recv', 'lost', 'in archiver', 'dead', 'p50 ms', 'p99 ms', '@ ev/s', 'RSS MiB', '+bridge', 'CPU %', '+bridge', '× herostools', '× disk', '× raw-py', '× raw-ts'];
+  const head = ['workload', 'contender', 'ev/s', 'MB/s', 'pub ev/s', 'recv', 'lost', 'in archiver', 'dead', 'p50 ms', 'p99 ms', '@ ev/s', 'RSS MiB', '+bridge', 'CPU %', '+bridge', '× herostools', '× disk', '× raw-py', '× raw-ts', '× raw-native'];
   const rows: string[][] = [];
   for (const w of selected) {
     for (const c of contenders) {
@@ -972,6 +975,7 @@ function table(disk: number): string[] {
       const ht = find('herostools', w.id);
       const rp = find('raw-py', w.id);
       const rt = find('raw-ts', w.id);
+      const rn = find('raw-native', w.id);
       rows.push([
         w.id,
         c,
@@ -980,7 +984,7 @@ function table(disk: number): string[] {
         fmt(r.pubRate),
         fmt(r.received),
         String(r.lost),
-        Number.isFinite(r.received) && c !== 'raw-py' && c !== 'raw-ts' ? String(r.received - r.archivedComplete - r.deadLettered) : '–',
+        Number.isFinite(r.received) && isArchiver(c) ? String(r.received - r.archivedComplete - r.deadLettered) : '–',
         String(r.deadLettered),
         fmt(r.p50Ms, 2),
         fmt(r.p99Ms, 2),
@@ -993,6 +997,7 @@ function table(disk: number): string[] {
         ratio(r.mbPerS, disk),
         ratio(r.eventsPerS, rp?.eventsPerS ?? NaN),
         ratio(r.eventsPerS, rt?.eventsPerS ?? NaN),
+        ratio(r.eventsPerS, rn?.eventsPerS ?? NaN),
       ]);
     }
   }
@@ -1085,9 +1090,9 @@ const report = [
   '',
   'Columns: **ev/s**, **MB/s** sustained (archived files, or received samples for the raw limits, over the time from the first to the last; MB = 10⁶ bytes of files written); ' +
     '**pub ev/s** what the publisher achieved; **recv** events the contender received (heros-archiver: its `received` counter; raw: samples; – for herostools, which has no counter); **lost** = published − archived − dead-lettered in the throughput run (the publisher floods: Zenoh drops what a subscriber cannot take, before it reaches the archiver); **in archiver** = received − archived − dead-lettered, what heros-archiver itself lost; **dead** dead-lettered; ' +
-    '**p50/p99 ms** publish→file (raw-ts: publish→sample in Node, at the latency-run rate of heros-archiver) (publisher `time_ns()` in the metadata, rendered into the file name, against the time of the last inotify event of the file — the rename of the finished temporary file for heros-archiver, the last write for herostools — seen by bench/watch-files.ts; file mtimes come from the coarse kernel clock and can lag by a tick) at **@ ev/s**, half the sustained rate; ' +
+    '**p50/p99 ms** publish→file (raw-ts/raw-native: publish→sample in Node, at the latency-run rate of heros-archiver on the same path) (publisher `time_ns()` in the metadata, rendered into the file name, against the time of the last inotify event of the file — the rename of the finished temporary file for heros-archiver, the last write for herostools — seen by bench/watch-files.ts; file mtimes come from the coarse kernel clock and can lag by a tick) at **@ ev/s**, half the sustained rate; ' +
     '**RSS MiB** peak resident memory of the process tree (BOSS: all actor processes; heros-archiver: the daemon), **+bridge** with the zenoh-bridge-remote-api it reads from; ' +
-    '**CPU %** of one core (200 % = both cores), /proc utime+stime of the tree from the start of the throughput run to the last progress seen (new file or sample; polled every 100–250 ms); **× herostools** events/s ratio; **× disk** MB/s against dd; **× raw-py / × raw-ts** events/s against the receive limits.',
+    '**CPU %** of one core (200 % = both cores), /proc utime+stime of the tree from the start of the throughput run to the last progress seen (new file or sample; polled every 100–250 ms); **× herostools** events/s ratio; **× disk** MB/s against dd; **× raw-py / × raw-ts / × raw-native** events/s against the receive limits.',
   '',
   '## Targets',
   '',

@@ -74,14 +74,16 @@ Options of run (BOSS's -u, -e, --realm, --name, --no-autostart and --log work as
   --log-format <json|pretty>
                            Log lines as JSON or for a person (default pretty on a terminal,
                            json otherwise)
-  --bus <bridge|native|memory>
-                           How to reach Zenoh: through a zenoh-bridge-remote-api (default),
-                           an in-process Zenoh session (native; built by
-                           scripts/setup-native.sh), or no Zenoh at all (memory)
+  --bus <native|bridge|memory>
+                           How to reach Zenoh: an in-process Zenoh session (native, the
+                           default; built by scripts/setup-native.sh), zenoh-ts through a
+                           zenoh-bridge-remote-api (bridge, the default with --zenoh or
+                           --bridge-ws), or no Zenoh at all (memory)
   --zenoh <locator>        Use an operator-run bridge (e.g. ws/127.0.0.1:10000) instead of
                            starting one
-  --bridge-listen <ep>     Zenoh endpoint to listen on (repeatable); with --bus native the
-                           in-process session's, like every --bridge-* Zenoh setting
+  --bridge-listen <ep>     Zenoh endpoint to listen on (repeatable); the in-process
+                           session's, or the managed bridge's with --bus bridge, like every
+                           --bridge-* Zenoh setting
   --bridge-connect <ep>    Zenoh endpoint to connect to (repeatable)
   --bridge-config <file>   Zenoh JSON5 configuration file
   --no-multicast-scouting  Do not scout for peers by UDP multicast
@@ -444,7 +446,8 @@ async function runCommand(args: readonly string[], io: CliIO): Promise<number> {
     if (!Number.isSafeInteger(spares) || spares > 256) throw new ArchiverError('ARCHIVER_USAGE', `--spare-files must be a whole number from 0 to 256 (got ${text})`);
     setSpareFiles(spares);
   }
-  const busKind = values.bus ?? 'bridge';
+  // The in-process session unless a bridge is named (--zenoh, --bridge-ws) or asked for.
+  const busKind = values.bus ?? (values.zenoh !== undefined || values['bridge-ws'] !== undefined ? 'bridge' : 'native');
   if (busKind !== 'bridge' && busKind !== 'native' && busKind !== 'memory') throw new ArchiverError('ARCHIVER_USAGE', `--bus must be bridge, native or memory (got ${busKind})`);
   if (busKind !== 'bridge' && (values.zenoh !== undefined || values['bridge-ws'] !== undefined)) {
     throw new ArchiverError('ARCHIVER_USAGE', `--zenoh and --bridge-ws name a bridge; --bus ${busKind} uses none`);
@@ -580,7 +583,7 @@ async function runCommand(args: readonly string[], io: CliIO): Promise<number> {
     void notifier.status(
       busKind === 'memory' ? 'opening the in-process bus' : busKind === 'native' ? 'opening the in-process Zenoh session' : values.zenoh ? `connecting to the Zenoh bridge at ${values.zenoh}` : 'starting the Zenoh bridge',
     );
-    const bus = await openBus(values, logger, teardown, stopController.signal);
+    const bus = await openBus(values, busKind, logger, teardown, stopController.signal);
     const monitor = new BusMonitor(bus);
     busMonitor = monitor;
     teardown.push(async () => monitor.close());
@@ -666,15 +669,15 @@ function positiveInt(text: string, flag: string): number {
   return n;
 }
 
-async function openBus(values: { zenoh?: string | undefined; bus?: string | undefined; 'bridge-listen'?: string[] | undefined; 'bridge-connect'?: string[] | undefined; 'bridge-config'?: string | undefined; 'no-multicast-scouting'?: boolean | undefined; 'bridge-ws'?: string | undefined; 'bridge-cfg'?: string[] | undefined; 'max-message-bytes'?: string | undefined }, logger: Logger, teardown: (() => Promise<void>)[], signal: AbortSignal): Promise<Bus> {
-  if (values.bus === 'memory') {
+async function openBus(values: { zenoh?: string | undefined; 'bridge-listen'?: string[] | undefined; 'bridge-connect'?: string[] | undefined; 'bridge-config'?: string | undefined; 'no-multicast-scouting'?: boolean | undefined; 'bridge-ws'?: string | undefined; 'bridge-cfg'?: string[] | undefined; 'max-message-bytes'?: string | undefined }, busKind: 'bridge' | 'native' | 'memory', logger: Logger, teardown: (() => Promise<void>)[], signal: AbortSignal): Promise<Bus> {
+  if (busKind === 'memory') {
     const { MemoryBus } = await import('./bus/memory.js');
     const bus = new MemoryBus();
     teardown.push(() => bus.close());
     return bus;
   }
   const maxMessageBytes = values['max-message-bytes'] === undefined ? undefined : positiveInt(values['max-message-bytes'], '--max-message-bytes');
-  if (values.bus === 'native') {
+  if (busKind === 'native') {
     const { NativeZenohBus } = await import('./bus/native.js');
     const cfg = [...(values['bridge-cfg'] ?? [])];
     if (maxMessageBytes !== undefined) cfg.push(`transport/link/rx/max_message_size:${maxMessageBytes}`);

@@ -1,9 +1,10 @@
 /**
  * The README's quick start, as a user runs it: the repository's boss.json in an empty folder,
- * `heros-archiver run boss.json` with its own (managed) bridge, the demo HERO publishing six
- * frames and readings, then SIGTERM. The files are checked with numpy and json, not with our
- * own readers. The bridge listens on loopback only and does not scout, unlike the README's
- * LAN default, so that the test stays on this machine.
+ * `heros-archiver run boss.json` (its own in-process Zenoh session, the default; and again with
+ * `--bus bridge`, a managed bridge), the demo HERO publishing six frames and readings, then
+ * SIGTERM. The files are checked with numpy and json, not with our own readers. Zenoh listens
+ * on loopback only and does not scout, unlike the README's LAN default, so that the test stays
+ * on this machine.
  */
 import { copyFileSync, existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -42,7 +43,11 @@ for n in range(count):
 print(json.dumps(report))
 `;
 
-describe('the README quick start', () => {
+describe.each([
+  ['default (in-process Zenoh session)', []],
+  ['--bus bridge (managed bridge)', ['--bus', 'bridge']],
+] as const)('the README quick start, %s', (_label, busArgs) => {
+  const managedBridge = busArgs.length > 0;
   let work: { dir: string; cleanup: () => Promise<void> };
   let daemon: DaemonProcess;
   let zenohPort: number;
@@ -51,7 +56,7 @@ describe('the README quick start', () => {
     work = await tempDir('ha-quick-start-');
     copyFileSync(path.join(repoRoot, 'boss.json'), path.join(work.dir, 'boss.json'));
     zenohPort = await findFreePort();
-    daemon = startDaemon(['run', 'boss.json', '--bridge-listen', `tcp/127.0.0.1:${zenohPort}`, '--no-multicast-scouting'], { cwd: work.dir });
+    daemon = startDaemon(['run', 'boss.json', ...busArgs, '--bridge-listen', `tcp/127.0.0.1:${zenohPort}`, '--no-multicast-scouting', '--http', 'off'], { cwd: work.dir });
     await daemon.waitForLog((l) => l.msg === 'ready', 'ready', 90_000);
   });
 
@@ -60,7 +65,7 @@ describe('the README quick start', () => {
     await work?.cleanup();
   });
 
-  test('boss.json + demo_hero.py: frames and readings archived, numpy and json read them back, SIGTERM exits 0 and stops the bridge', async () => {
+  test('boss.json + demo_hero.py: frames and readings archived, numpy and json read them back, SIGTERM exits 0 (and stops a managed bridge)', async () => {
     const demo = startGroupProcess('demo_hero.py', pythonBin(), [path.join(repoRoot, 'examples', 'demo_hero.py'), `tcp/127.0.0.1:${zenohPort}`, '--count', String(FRAMES), '--period', '0.1'], {
       env: { ...process.env, PYTHONUNBUFFERED: '1' },
     });
@@ -75,13 +80,23 @@ describe('the README quick start', () => {
       throw new Error(`${err.message} (have ${count(images)} images, ${count(readings)} readings)\n${daemon.tail()}`);
     });
 
-    // The managed bridge: its pid from the daemon's log, to check that SIGTERM stops it too.
-    const bridgePid = Number(daemon.logs().find((l) => l.msg === 'Zenoh bridge ready')?.bridgePid);
-    expect(bridgePid).toBeGreaterThan(0);
-    daemon.kill('SIGTERM');
-    expect(await daemon.exited).toEqual({ code: 0, signal: null });
-    expect(daemon.logs().some((l) => l.msg === 'Zenoh bridge stopped' && l.bridgePid === bridgePid)).toBe(true);
-    expect(() => process.kill(bridgePid, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
+    if (managedBridge) {
+      // The managed bridge: its pid from the daemon's log, to check that SIGTERM stops it too.
+      const bridgePid = Number(daemon.logs().find((l) => l.msg === 'Zenoh bridge ready')?.bridgePid);
+      expect(bridgePid).toBeGreaterThan(0);
+      daemon.kill('SIGTERM');
+      expect(await daemon.exited).toEqual({ code: 0, signal: null });
+      expect(daemon.logs().some((l) => l.msg === 'Zenoh bridge stopped' && l.bridgePid === bridgePid)).toBe(true);
+      expect(() => process.kill(bridgePid, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
+    } else {
+      // No bridge process: the daemon's own session, on the endpoint asked for.
+      expect(daemon.logs().some((l) => /bridge/i.test(String(l.msg)))).toBe(false);
+      const open = daemon.logs().find((l) => l.msg === 'in-process Zenoh session open');
+      expect(open?.settings).toMatchObject({ 'listen/endpoints': JSON.stringify([`tcp/127.0.0.1:${zenohPort}`]), 'scouting/multicast/enabled': 'false' });
+      daemon.kill('SIGTERM');
+      expect(await daemon.exited).toEqual({ code: 0, signal: null });
+      expect(daemon.logs().some((l) => l.msg === 'in-process Zenoh session closed')).toBe(true);
+    }
     expect(daemon.logs().filter((l) => atLeast(l, 'error'))).toEqual([]);
 
     const report = JSON.parse(runPython(CHECK_WITH_PYTHON, '', [work.dir, String(FRAMES)]).toString()) as { images: string[]; readings: string[] };
