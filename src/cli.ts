@@ -91,6 +91,9 @@ Options of run (BOSS's -u, -e, --realm, --name, --no-autostart and --log work as
   --bridge-cfg <KEY:VALUE> Extra Zenoh setting, VALUE in JSON5 (repeatable)
   --max-message-bytes <n>  Largest event accepted (default 1 GiB + 1 MiB through the bridge,
                            Zenoh's 1 GiB with --bus native)
+  --receive-buffer-bytes <n>
+                           In-process session: bytes of received events that may wait for
+                           the daemon's thread before Zenoh is held (default 64 MiB)
   --realm <name>           HEROS realm (default heros)
   --root <dir>             Folder every archived file must be inside (default /)
   --state-dir <dir>        State folder (default $STATE_DIRECTORY or ./.heros-archiver)
@@ -111,6 +114,7 @@ const RUN_OPTIONS = {
   'bridge-ws': { type: 'string' },
   'bridge-cfg': { type: 'string', multiple: true },
   'max-message-bytes': { type: 'string' },
+  'receive-buffer-bytes': { type: 'string' },
   realm: { type: 'string' },
   root: { type: 'string' },
   'state-dir': { type: 'string' },
@@ -452,6 +456,10 @@ async function runCommand(args: readonly string[], io: CliIO): Promise<number> {
   if (busKind !== 'bridge' && (values.zenoh !== undefined || values['bridge-ws'] !== undefined)) {
     throw new ArchiverError('ARCHIVER_USAGE', `--zenoh and --bridge-ws name a bridge; --bus ${busKind} uses none`);
   }
+  if (busKind !== 'native' && values['receive-buffer-bytes'] !== undefined) {
+    throw new ArchiverError('ARCHIVER_USAGE', `--receive-buffer-bytes applies to the in-process Zenoh session (--bus native), not to --bus ${busKind}`);
+  }
+  const receiveBufferBytes = values['receive-buffer-bytes'] === undefined ? undefined : positiveInt(values['receive-buffer-bytes'], '--receive-buffer-bytes');
   const httpAddress = parseHttpOption(values.http);
   // Like BOSS: an exposed daemon needs a name; without --name it gets <hostname>_<random>.
   const name = values.name ?? (values.expose ? uniqueInstanceName() : undefined);
@@ -583,7 +591,7 @@ async function runCommand(args: readonly string[], io: CliIO): Promise<number> {
     void notifier.status(
       busKind === 'memory' ? 'opening the in-process bus' : busKind === 'native' ? 'opening the in-process Zenoh session' : values.zenoh ? `connecting to the Zenoh bridge at ${values.zenoh}` : 'starting the Zenoh bridge',
     );
-    const bus = await openBus(values, busKind, logger, teardown, stopController.signal);
+    const bus = await openBus(values, busKind, receiveBufferBytes, logger, teardown, stopController.signal);
     const monitor = new BusMonitor(bus);
     busMonitor = monitor;
     teardown.push(async () => monitor.close());
@@ -669,7 +677,7 @@ function positiveInt(text: string, flag: string): number {
   return n;
 }
 
-async function openBus(values: { zenoh?: string | undefined; 'bridge-listen'?: string[] | undefined; 'bridge-connect'?: string[] | undefined; 'bridge-config'?: string | undefined; 'no-multicast-scouting'?: boolean | undefined; 'bridge-ws'?: string | undefined; 'bridge-cfg'?: string[] | undefined; 'max-message-bytes'?: string | undefined }, busKind: 'bridge' | 'native' | 'memory', logger: Logger, teardown: (() => Promise<void>)[], signal: AbortSignal): Promise<Bus> {
+async function openBus(values: { zenoh?: string | undefined; 'bridge-listen'?: string[] | undefined; 'bridge-connect'?: string[] | undefined; 'bridge-config'?: string | undefined; 'no-multicast-scouting'?: boolean | undefined; 'bridge-ws'?: string | undefined; 'bridge-cfg'?: string[] | undefined; 'max-message-bytes'?: string | undefined }, busKind: 'bridge' | 'native' | 'memory', receiveBufferBytes: number | undefined, logger: Logger, teardown: (() => Promise<void>)[], signal: AbortSignal): Promise<Bus> {
   if (busKind === 'memory') {
     const { MemoryBus } = await import('./bus/memory.js');
     const bus = new MemoryBus();
@@ -687,6 +695,7 @@ async function openBus(values: { zenoh?: string | undefined; 'bridge-listen'?: s
       ...(values['bridge-config'] !== undefined ? { configFile: values['bridge-config'] } : {}),
       ...(values['no-multicast-scouting'] ? { multicastScouting: false } : {}),
       cfg,
+      ...(receiveBufferBytes !== undefined ? { maxQueuedBytes: receiveBufferBytes } : {}),
       logger,
     });
     teardown.push(() => bus.close());

@@ -158,6 +158,15 @@ describe('BOSS command-line flags', () => {
         expect(noBridge.stderr).toContain(`--zenoh and --bridge-ws name a bridge; --bus ${kind} uses none`);
       }
     }
+    const buffer = capture();
+    expect(await main(['run', '--bus', 'memory', '--receive-buffer-bytes', '1000'], buffer)).toBe(EXIT.USAGE);
+    expect(buffer.stderr).toContain('--receive-buffer-bytes applies to the in-process Zenoh session (--bus native), not to --bus memory');
+    const viaBridge = capture();
+    expect(await main(['run', '--zenoh', 'ws/127.0.0.1:1', '--receive-buffer-bytes', '1000'], viaBridge)).toBe(EXIT.USAGE);
+    expect(viaBridge.stderr).toContain('not to --bus bridge');
+    const notANumber = capture();
+    expect(await main(['run', '--receive-buffer-bytes', 'lots'], notANumber)).toBe(EXIT.USAGE);
+    expect(notANumber.stderr).toContain('--receive-buffer-bytes must be a positive whole number');
   });
 
   it("runs an operator's BOSS command line: -u file:///… --realm lab --name … --no-autostart --log WARNING", async () => {

@@ -318,7 +318,10 @@ export class NativeZenohBus implements Bus {
     this.#native = native;
     this.#state = 'connected';
     this.#keepAlive = setInterval(noop, 0x7fffffff);
-    this.#logger.info({ zid: native.zid(), settings: Object.fromEntries(settings), configFile: this.#options.configFile }, 'in-process Zenoh session open');
+    this.#logger.info(
+      { zid: native.zid(), settings: Object.fromEntries(settings), configFile: this.#options.configFile, maxQueuedBytes: this.#options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES },
+      'in-process Zenoh session open',
+    );
     this.#emit({ type: 'connected' });
   }
 
