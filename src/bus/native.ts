@@ -128,8 +128,6 @@ export class NativeZenohBus implements Bus {
   #state: NativeBusState = 'idle';
   #startPromise: Promise<void> | undefined;
   #closePromise: Promise<void> | undefined;
-  /** Declarations to undo on close, in the order close undoes them. */
-  readonly #live = new Set<{ undo(): Promise<void> }>();
   readonly #listeners = new Set<(event: BusEvent) => void>();
   #paused = false;
   /**
@@ -193,15 +191,7 @@ export class NativeZenohBus implements Bus {
         }),
       `subscribing to ${keyExpr}`,
     );
-    const entry = {
-      undo: async (): Promise<void> => {
-        closed = true;
-        this.#live.delete(entry);
-        await native.unsubscribe(id).catch((err: unknown) => this.#logger.debug({ keyExpr, err: describeCause(err) }, 'undeclaring a subscriber failed'));
-      },
-    };
-    this.#live.add(entry);
-    return { keyExpr, close: once(entry.undo) };
+    return { keyExpr, close: this.#closer(keyExpr, 'subscriber', () => native.unsubscribe(id), () => (closed = true)) };
   }
 
   async declareQueryable(keyExpr: string, handler: QueryHandler, options: QueryableOptions = {}): Promise<Declaration> {
@@ -228,28 +218,13 @@ export class NativeZenohBus implements Bus {
       }
     };
     const id = await this.#call(() => native.declareQueryable(keyExpr, (queryId, key, payload) => void answer(queryId, key, payload)), `declaring a queryable on ${keyExpr}`);
-    const entry = {
-      undo: async (): Promise<void> => {
-        closed = true;
-        this.#live.delete(entry);
-        await native.undeclareQueryable(id).catch((err: unknown) => this.#logger.debug({ keyExpr, err: describeCause(err) }, 'undeclaring a queryable failed'));
-      },
-    };
-    this.#live.add(entry);
-    return { keyExpr, close: once(entry.undo) };
+    return { keyExpr, close: this.#closer(keyExpr, 'queryable', () => native.undeclareQueryable(id), () => (closed = true)) };
   }
 
   async declareLivelinessToken(key: string): Promise<Declaration> {
     const native = this.#session(`declare a liveliness token on ${key}`);
     const id = await this.#call(() => native.declareToken(key), `declaring a liveliness token on ${key}`);
-    const entry = {
-      undo: async (): Promise<void> => {
-        this.#live.delete(entry);
-        await native.undeclareToken(id).catch((err: unknown) => this.#logger.debug({ key, err: describeCause(err) }, 'undeclaring a liveliness token failed'));
-      },
-    };
-    this.#live.add(entry);
-    return { keyExpr: key, close: once(entry.undo) };
+    return { keyExpr: key, close: this.#closer(key, 'liveliness token', () => native.undeclareToken(id)) };
   }
 
   /** Publishes `payload` on `key`. @throws ArchiverError `ARCHIVER_BUS_FAILED` */
@@ -325,6 +300,21 @@ export class NativeZenohBus implements Bus {
     this.#emit({ type: 'connected' });
   }
 
+  /**
+   * The idempotent close() of a declaration: `stop` at once (its callbacks go quiet), then the
+   * undeclaration, unless the session is closed (which undeclared everything). Failures are
+   * logged, not thrown.
+   */
+  #closer(keyExpr: string, kind: string, undeclare: () => Promise<number>, stop: () => void = noop): () => Promise<void> {
+    let closing: Promise<void> | undefined;
+    return () =>
+      (closing ??= (async () => {
+        stop();
+        if (this.#state !== 'connected') return;
+        await undeclare().catch((err: unknown) => this.#logger.debug({ keyExpr, err: describeCause(err) }, `undeclaring a ${kind} failed`));
+      })());
+  }
+
   #session(what: string): NativeSession {
     if (this.#state !== 'connected' || !this.#native) {
       throw new ArchiverError('ARCHIVER_BUS_FAILED', `cannot ${what}: the Zenoh session is ${this.#state === 'closed' ? 'closed' : 'not open'}`, { retryable: this.#state !== 'closed' });
@@ -346,7 +336,6 @@ export class NativeZenohBus implements Bus {
     const native = this.#native;
     this.#state = 'closed';
     this.#native = undefined;
-    this.#live.clear();
     clearInterval(this.#keepAlive);
     this.#keepAlive = undefined;
     if (!native) return;
@@ -372,11 +361,6 @@ export class NativeZenohBus implements Bus {
 }
 
 function noop(): void {}
-
-function once(fn: () => Promise<void>): () => Promise<void> {
-  let p: Promise<void> | undefined;
-  return () => (p ??= fn());
-}
 
 /** A Buffer over the same bytes (no copy). */
 function asBuffer(bytes: Uint8Array): Buffer {
