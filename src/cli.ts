@@ -92,8 +92,9 @@ Options of run (BOSS's -u, -e, --realm, --name, --no-autostart and --log work as
   --max-message-bytes <n>  Largest event accepted (default 1 GiB + 1 MiB through the bridge,
                            Zenoh's 1 GiB with --bus native)
   --receive-buffer-bytes <n>
-                           In-process session: bytes of received events that may wait for
-                           the daemon's thread before Zenoh is held (default 64 MiB)
+                           In-process session: bytes of received events that may wait in
+                           memory for the daemon's thread (default 64 MiB); the rest goes to
+                           a spill file in <state-dir>/receive-spill
   --realm <name>           HEROS realm (default heros)
   --root <dir>             Folder every archived file must be inside (default /)
   --state-dir <dir>        State folder (default $STATE_DIRECTORY or ./.heros-archiver)
@@ -677,7 +678,7 @@ function positiveInt(text: string, flag: string): number {
   return n;
 }
 
-async function openBus(values: { zenoh?: string | undefined; 'bridge-listen'?: string[] | undefined; 'bridge-connect'?: string[] | undefined; 'bridge-config'?: string | undefined; 'no-multicast-scouting'?: boolean | undefined; 'bridge-ws'?: string | undefined; 'bridge-cfg'?: string[] | undefined; 'max-message-bytes'?: string | undefined }, busKind: 'bridge' | 'native' | 'memory', receiveBufferBytes: number | undefined, logger: Logger, teardown: (() => Promise<void>)[], signal: AbortSignal): Promise<Bus> {
+async function openBus(values: { zenoh?: string | undefined; 'state-dir'?: string | undefined; 'bridge-listen'?: string[] | undefined; 'bridge-connect'?: string[] | undefined; 'bridge-config'?: string | undefined; 'no-multicast-scouting'?: boolean | undefined; 'bridge-ws'?: string | undefined; 'bridge-cfg'?: string[] | undefined; 'max-message-bytes'?: string | undefined }, busKind: 'bridge' | 'native' | 'memory', receiveBufferBytes: number | undefined, logger: Logger, teardown: (() => Promise<void>)[], signal: AbortSignal): Promise<Bus> {
   if (busKind === 'memory') {
     const { MemoryBus } = await import('./bus/memory.js');
     const bus = new MemoryBus();
@@ -696,6 +697,7 @@ async function openBus(values: { zenoh?: string | undefined; 'bridge-listen'?: s
       ...(values['no-multicast-scouting'] ? { multicastScouting: false } : {}),
       cfg,
       ...(receiveBufferBytes !== undefined ? { maxQueuedBytes: receiveBufferBytes } : {}),
+      spillFolder: path.join(stateDir(values), 'receive-spill'),
       logger,
     });
     teardown.push(() => bus.close());

@@ -5,13 +5,19 @@
 //! never blocks on Zenoh.
 //!
 //! Flow control: samples queued for JavaScript count against a byte budget. A sample that does
-//! not fit, or any sample while receiving is paused, holds Zenoh's receive task until there is
-//! room, as Zenoh's own blocking FIFO handler does: the backlog then waits in the kernel's
-//! socket buffers and in the sender, not in this process.
+//! not fit, or any sample while receiving is paused, goes to a spill file (an unlinked file in
+//! a folder given at construction, so that nothing is left behind) and is handed on, in arrival
+//! order, by a drainer thread once there is room. Zenoh's receive task is never held for long:
+//! held beyond Zenoh's lease (10 s), it would cost the link and what is in flight on it. Without
+//! a spill folder, past the spill limit, or when the spill file cannot be written, the sample
+//! waits for room instead (holding the receive task, as Zenoh's blocking FIFO handler does).
 
 use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use napi::bindgen_prelude::{AsyncTask, Buffer};
@@ -54,6 +60,40 @@ impl Gate {
         }
     }
 
+    /// Takes `bytes` if they fit now (same rule as `acquire`); never waits.
+    fn try_acquire(&self, bytes: usize) -> bool {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if s.closed || s.paused || (s.queued != 0 && s.queued + bytes > self.budget) {
+            return false;
+        }
+        s.queued += bytes;
+        true
+    }
+
+    /// Waits until receiving is not paused and the queue is below its budget; false once closed.
+    fn wait_room(&self) -> bool {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if s.closed {
+                return false;
+            }
+            if !s.paused && s.queued < self.budget {
+                return true;
+            }
+            s = self.room.wait(s).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    fn has_room(&self) -> bool {
+        let s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        !s.closed && !s.paused && s.queued < self.budget
+    }
+
+    /// Takes `bytes` without waiting (after `wait_room`: a big sample may pass the budget alone).
+    fn force_acquire(&self, bytes: usize) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).queued += bytes;
+    }
+
     fn release(&self, bytes: usize) {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         s.queued = s.queued.saturating_sub(bytes);
@@ -76,6 +116,134 @@ impl Gate {
     }
 }
 
+type SampleFn = ThreadsafeFunction<SampleMsg, ErrorStrategy::Fatal>;
+
+/// Samples that found the queue full or paused, in an unlinked file, oldest first.
+struct Spill {
+    state: Mutex<SpillState>,
+    /// Wakes the drainer when a record is written.
+    written: Condvar,
+    folder: Option<PathBuf>,
+    limit: u64,
+}
+
+#[derive(Default)]
+struct SpillState {
+    file: Option<File>,
+    write_pos: u64,
+    read_pos: u64,
+    records: u64,
+    /// Each subscriber's function, for the drainer.
+    targets: HashMap<u32, SampleFn>,
+    /// Why the last write failed; spilling stays off after that (samples wait for room).
+    failed: Option<String>,
+    spilled_total: u64,
+    drainer: bool,
+    closed: bool,
+}
+
+const RECORD_HEADER: usize = 4 + 1 + 8 + 4 + 8;
+
+impl Spill {
+    fn lock(&self) -> MutexGuard<'_, SpillState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Appends one record; the caller holds the lock.
+    fn append(&self, st: &mut SpillState, id: u32, msg: &SampleMsg) -> std::result::Result<(), String> {
+        let folder = self.folder.as_ref().ok_or("no spill folder")?;
+        if st.file.is_none() {
+            std::fs::create_dir_all(folder).map_err(|e| format!("creating {}: {e}", folder.display()))?;
+            let path = folder.join(format!(".heros-archiver-receive-spill.{}.{}", std::process::id(), now_ms() as u64));
+            let file = OpenOptions::new().read(true).write(true).create_new(true).open(&path).map_err(|e| format!("creating {}: {e}", path.display()))?;
+            // Unlinked at once: the space is freed when the file is closed, also after a crash.
+            let _ = std::fs::remove_file(&path);
+            st.file = Some(file);
+        }
+        let mut record = Vec::with_capacity(RECORD_HEADER + msg.key.len() + msg.payload.len());
+        record.extend_from_slice(&id.to_le_bytes());
+        record.push(msg.delete as u8);
+        record.extend_from_slice(&msg.received_ms.to_le_bytes());
+        record.extend_from_slice(&(msg.key.len() as u32).to_le_bytes());
+        record.extend_from_slice(&(msg.payload.len() as u64).to_le_bytes());
+        record.extend_from_slice(msg.key.as_bytes());
+        record.extend_from_slice(&msg.payload);
+        let file = st.file.as_ref().ok_or("no spill file")?;
+        file.write_all_at(&record, st.write_pos).map_err(|e| format!("writing the receive spill file: {e}"))?;
+        st.write_pos += record.len() as u64;
+        st.records += 1;
+        st.spilled_total += 1;
+        Ok(())
+    }
+
+    /// Reads the oldest record; the caller holds the lock.
+    fn read(st: &mut SpillState) -> std::result::Result<(u32, bool, f64, String, Vec<u8>), String> {
+        let file = st.file.as_ref().ok_or("no spill file")?;
+        let mut head = [0u8; RECORD_HEADER];
+        file.read_exact_at(&mut head, st.read_pos).map_err(|e| format!("reading the receive spill file: {e}"))?;
+        let id = u32::from_le_bytes(head[0..4].try_into().unwrap_or_default());
+        let delete = head[4] != 0;
+        let received_ms = f64::from_le_bytes(head[5..13].try_into().unwrap_or_default());
+        let key_len = u32::from_le_bytes(head[13..17].try_into().unwrap_or_default()) as usize;
+        let payload_len = u64::from_le_bytes(head[17..25].try_into().unwrap_or_default()) as usize;
+        let mut body = vec![0u8; key_len + payload_len];
+        file.read_exact_at(&mut body, st.read_pos + RECORD_HEADER as u64).map_err(|e| format!("reading the receive spill file: {e}"))?;
+        let payload = body.split_off(key_len);
+        let key = String::from_utf8(body).map_err(|e| format!("a spilled key is not UTF-8: {e}"))?;
+        st.read_pos += (RECORD_HEADER + key_len + payload_len) as u64;
+        st.records -= 1;
+        if st.records == 0 {
+            // Empty again: start over at the beginning, giving the space back.
+            if let Some(file) = st.file.as_ref() {
+                let _ = file.set_len(0);
+            }
+            st.read_pos = 0;
+            st.write_pos = 0;
+        }
+        Ok((id, delete, received_ms, key, payload))
+    }
+}
+
+/// Hands spilled samples on, oldest first, whenever the queue has room. One per session.
+fn drain(spill: Arc<Spill>, gate: Arc<Gate>) {
+    loop {
+        if !gate.wait_room() {
+            return;
+        }
+        let mut st = spill.lock();
+        while st.records == 0 && !st.closed {
+            st = spill.written.wait(st).unwrap_or_else(|e| e.into_inner());
+        }
+        if st.closed {
+            return;
+        }
+        if !gate.has_room() {
+            // Paused, or filled by direct deliveries meanwhile: wait for room again.
+            continue;
+        }
+        match Spill::read(&mut st) {
+            Ok((id, delete, received_ms, key, payload)) => {
+                let cost = payload.len() + key.len() + 64;
+                gate.force_acquire(cost);
+                let msg = SampleMsg { key, payload, delete, received_ms, cost, gate: gate.clone() };
+                // Under the lock, so that a sample delivered directly cannot overtake it.
+                let delivered = st.targets.get(&id).map(|f| f.call(msg, ThreadsafeFunctionCallMode::NonBlocking) == Status::Ok);
+                if delivered != Some(true) {
+                    gate.release(cost);
+                }
+            }
+            Err(err) => {
+                // A spill file that cannot be read back: what it holds is lost; say so, start over.
+                st.failed = Some(err);
+                st.records = 0;
+                st.read_pos = 0;
+                st.write_pos = 0;
+                st.file = None;
+            }
+        }
+    }
+}
+
 struct SampleMsg {
     key: String,
     payload: Vec<u8>,
@@ -94,6 +262,7 @@ struct QueryMsg {
 struct Inner {
     session: Mutex<Option<Session>>,
     gate: Arc<Gate>,
+    spill: Arc<Spill>,
     next_id: AtomicU32,
     subscribers: Mutex<HashMap<u32, Subscriber<()>>>,
     queryables: Mutex<HashMap<u32, Queryable<()>>>,
@@ -150,14 +319,17 @@ pub struct NativeSession {
 
 #[napi]
 impl NativeSession {
-    /// `maxQueuedBytes`: the byte budget of samples waiting for JavaScript.
+    /// `maxQueuedBytes`: the byte budget of samples waiting for JavaScript; `spillFolder` (none:
+    /// no spilling) and `spillLimitBytes`: where and how much of the rest goes to disk.
     #[napi(constructor)]
-    pub fn new(max_queued_bytes: f64) -> Self {
+    pub fn new(max_queued_bytes: f64, spill_folder: Option<String>, spill_limit_bytes: f64) -> Self {
         let budget = if max_queued_bytes.is_finite() && max_queued_bytes >= 1.0 { max_queued_bytes as usize } else { 64 << 20 };
+        let limit = if spill_limit_bytes.is_finite() && spill_limit_bytes >= 0.0 { spill_limit_bytes as u64 } else { 4 << 30 };
         NativeSession {
             inner: Arc::new(Inner {
                 session: Mutex::new(None),
                 gate: Arc::new(Gate { state: Mutex::new(GateState { queued: 0, paused: false, closed: false }), room: Condvar::new(), budget }),
+                spill: Arc::new(Spill { state: Mutex::new(SpillState::default()), written: Condvar::new(), folder: spill_folder.filter(|f| !f.is_empty()).map(PathBuf::from), limit }),
                 next_id: AtomicU32::new(1),
                 subscribers: Mutex::new(HashMap::new()),
                 queryables: Mutex::new(HashMap::new()),
@@ -225,25 +397,28 @@ impl NativeSession {
         Ok(job(move || {
             let session = inner.session()?;
             let gate = inner.gate.clone();
-            let subscriber = session
+            let spill = inner.spill.clone();
+            let id = inner.id();
+            spill.lock().targets.insert(id, tsfn.clone());
+            let declared = session
                 .declare_subscriber(key.as_str())
                 .callback(move |sample| {
                     let received_ms = now_ms();
                     let payload = sample.payload().to_bytes().into_owned();
                     let key = sample.key_expr().as_str().to_string();
                     let cost = payload.len() + key.len() + 64;
-                    if !gate.acquire(cost) {
-                        return;
-                    }
                     let delete = sample.kind() == SampleKind::Delete;
                     let msg = SampleMsg { key, payload, delete, received_ms, cost, gate: gate.clone() };
-                    if tsfn.call(msg, ThreadsafeFunctionCallMode::NonBlocking) != Status::Ok {
-                        gate.release(cost);
-                    }
+                    deliver(&spill, &gate, id, &tsfn, msg);
                 })
-                .wait()
-                .map_err(|e| format!("declaring a subscriber on {key}: {e}"))?;
-            let id = inner.id();
+                .wait();
+            let subscriber = match declared {
+                Ok(subscriber) => subscriber,
+                Err(e) => {
+                    inner.spill.lock().targets.remove(&id);
+                    return Err(format!("declaring a subscriber on {key}: {e}"));
+                }
+            };
             inner.subscribers.lock().unwrap_or_else(|e| e.into_inner()).insert(id, subscriber);
             Ok(id)
         }))
@@ -254,6 +429,7 @@ impl NativeSession {
         let inner = self.inner.clone();
         job(move || {
             let subscriber = inner.subscribers.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+            inner.spill.lock().targets.remove(&id);
             if let Some(subscriber) = subscriber {
                 subscriber.undeclare().wait().map_err(|e| format!("undeclaring a subscriber: {e}"))?;
             }
@@ -409,12 +585,38 @@ impl NativeSession {
         self.inner.gate.queued() as f64
     }
 
+    /// Bytes waiting in the spill file.
+    #[napi]
+    pub fn spilled_bytes(&self) -> f64 {
+        let st = self.inner.spill.lock();
+        (st.write_pos - st.read_pos) as f64
+    }
+
+    /// Samples that went through the spill file since the session was created.
+    #[napi]
+    pub fn spilled_total(&self) -> f64 {
+        self.inner.spill.lock().spilled_total as f64
+    }
+
+    /// Why spilling stopped working (the receive then waits for room), once; null otherwise.
+    #[napi]
+    pub fn take_spill_error(&self) -> Option<String> {
+        self.inner.spill.lock().failed.take()
+    }
+
     /// Undeclares everything (queryables first, liveliness tokens last) and closes the session.
     #[napi]
     pub fn close(&self) -> AsyncTask<Job> {
         let inner = self.inner.clone();
         job(move || {
             inner.gate.close();
+            {
+                let mut st = inner.spill.lock();
+                st.closed = true;
+                st.targets.clear();
+                st.file = None;
+            }
+            inner.spill.written.notify_all();
             let queryables: Vec<_> = inner.queryables.lock().unwrap_or_else(|e| e.into_inner()).drain().map(|(_, q)| q).collect();
             let subscribers: Vec<_> = inner.subscribers.lock().unwrap_or_else(|e| e.into_inner()).drain().map(|(_, s)| s).collect();
             let tokens: Vec<_> = inner.tokens.lock().unwrap_or_else(|e| e.into_inner()).drain().map(|(_, t)| t).collect();
@@ -434,5 +636,44 @@ impl NativeSession {
             }
             Ok(0)
         })
+    }
+}
+
+/// Hands `msg` to JavaScript now if nothing is spilled and the queue has room; else spills it;
+/// else (no spill folder, over the limit, a write failed) waits for room.
+fn deliver(spill: &Arc<Spill>, gate: &Arc<Gate>, id: u32, tsfn: &SampleFn, msg: SampleMsg) {
+    {
+        let mut st = spill.lock();
+        if st.closed {
+            return;
+        }
+        if st.records == 0 && gate.try_acquire(msg.cost) {
+            drop(st);
+            let cost = msg.cost;
+            if tsfn.call(msg, ThreadsafeFunctionCallMode::NonBlocking) != Status::Ok {
+                gate.release(cost);
+            }
+            return;
+        }
+        let size = (RECORD_HEADER + msg.key.len() + msg.payload.len()) as u64;
+        if spill.folder.is_some() && st.failed.is_none() && st.write_pos - st.read_pos + size <= spill.limit {
+            match spill.append(&mut st, id, &msg) {
+                Ok(()) => {
+                    if !st.drainer {
+                        st.drainer = true;
+                        let (s, g) = (spill.clone(), gate.clone());
+                        std::thread::Builder::new().name("receive-spill".into()).spawn(move || drain(s, g)).ok();
+                    }
+                    drop(st);
+                    spill.written.notify_all();
+                    return;
+                }
+                Err(err) => st.failed = Some(err),
+            }
+        }
+    }
+    let cost = msg.cost;
+    if gate.acquire(cost) && tsfn.call(msg, ThreadsafeFunctionCallMode::NonBlocking) != Status::Ok {
+        gate.release(cost);
     }
 }

@@ -10,15 +10,19 @@
  * itself reconnects lost peers and re-announces declarations.
  *
  * Flow control: samples not yet taken by JavaScript count against
- * {@link NativeZenohBusOptions.maxQueuedBytes}; beyond it, and while receiving is paused, the
- * session holds Zenoh's receive task, so that the backlog waits in the network and in the
- * sender (whose own congestion control then applies), as with Zenoh's blocking FIFO handler.
+ * {@link NativeZenohBusOptions.maxQueuedBytes}; beyond it, and while receiving is paused, they
+ * go to a spill file in {@link NativeZenohBusOptions.spillFolder} (unlinked at once, so nothing
+ * is left behind) and are handed on in arrival order once there is room. Zenoh's receive task
+ * is not held: held beyond Zenoh's lease (10 s) it would cost the link to the sender and what
+ * is in flight on it. Past `spillLimitBytes`, or when the file cannot be written (reported
+ * as `ARCHIVER_BUS_FAILED`), samples wait for room, holding the receive task.
  *
  * The addon is built by scripts/setup-native.sh (cargo, cached outside the clone) and found at
  * `.tools/native/heros-archiver-zenoh.node` in the package, or at `HEROS_ARCHIVER_ZENOH_ADDON`.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ArchiverError, describeCause } from '../errors.js';
@@ -27,6 +31,9 @@ import { silentBusLogger, type BusLogger } from './bus-logger.js';
 
 /** The addon's surface (native/src/lib.rs). Ids are positive whole numbers. */
 interface NativeSession {
+  spilledBytes(): number;
+  spilledTotal(): number;
+  takeSpillError(): string | null;
   open(configFile: string | null, keys: string[], values: string[]): Promise<number>;
   zid(): string;
   connected(): Promise<number>;
@@ -46,7 +53,7 @@ interface NativeSession {
 }
 
 interface Addon {
-  NativeSession: new (maxQueuedBytes: number) => NativeSession;
+  NativeSession: new (maxQueuedBytes: number, spillFolder: string | null, spillLimitBytes: number) => NativeSession;
 }
 
 /** File name of the built addon under `.tools/native/`. */
@@ -66,8 +73,12 @@ export interface NativeZenohBusOptions {
   multicastScouting?: boolean;
   /** Extra settings `KEY:VALUE`, VALUE in JSON5 (`transport/link/tx/queue/congestion_control/drop/wait_before_drop:10000`). */
   cfg?: readonly string[];
-  /** Bytes of received samples that may wait for the JavaScript thread before Zenoh is held. @default 64 MiB */
+  /** Bytes of received samples that may wait for the JavaScript thread before the rest is spilled. @default 64 MiB */
   maxQueuedBytes?: number;
+  /** Folder of the spill file (created when needed). @default the system's temporary folder */
+  spillFolder?: string;
+  /** Largest spill file, in bytes; beyond it samples wait for room, holding Zenoh's receive task. @default 4 GiB */
+  spillLimitBytes?: number;
   /** Where declarations and failures go. @default silent */
   logger?: BusLogger;
   /** Path of the addon. @default `HEROS_ARCHIVER_ZENOH_ADDON`, else `.tools/native/heros-archiver-zenoh.node` in the package */
@@ -76,6 +87,8 @@ export interface NativeZenohBusOptions {
 
 /** Default of {@link NativeZenohBusOptions.maxQueuedBytes}. */
 export const DEFAULT_MAX_QUEUED_BYTES = 64 * 1024 * 1024;
+/** Default of {@link NativeZenohBusOptions.spillLimitBytes}. */
+export const DEFAULT_SPILL_LIMIT_BYTES = 4 * 1024 * 1024 * 1024;
 
 /** Where the addon is looked for when no path is given. */
 export function defaultAddonPath(): string {
@@ -131,11 +144,14 @@ export class NativeZenohBus implements Bus {
   readonly #listeners = new Set<(event: BusEvent) => void>();
   #paused = false;
   /**
-   * Keeps the event loop alive while the session is open, as an open socket would: Zenoh's
-   * threads and the addon's callbacks do not, and a daemon with nothing else pending (no HTTP
-   * endpoint) would otherwise find its loop empty and stop taking samples.
+   * Watches the spill file each second, and keeps the event loop alive while the session is
+   * open, as an open socket would: Zenoh's threads and the addon's callbacks do not, and a
+   * daemon with nothing else pending (no HTTP endpoint) would otherwise find its loop empty and
+   * stop taking samples.
    */
   #keepAlive: NodeJS.Timeout | undefined;
+  /** Whether the spill file was non-empty when last looked at. */
+  #spilling = false;
 
   constructor(options: NativeZenohBusOptions = {}) {
     this.#options = options;
@@ -253,9 +269,38 @@ export class NativeZenohBus implements Bus {
     return this.#paused;
   }
 
-  /** Bytes received and not yet handed to a handler. */
+  /** Bytes received and not yet handed to a handler (the spill file not counted). */
   get queuedBytes(): number {
     return this.#native?.queuedBytes() ?? 0;
+  }
+
+  /** Bytes waiting in the spill file. */
+  get spilledBytes(): number {
+    return this.#native?.spilledBytes() ?? 0;
+  }
+
+  /** Samples that went through the spill file since the session opened. */
+  get spilledTotal(): number {
+    return this.#native?.spilledTotal() ?? 0;
+  }
+
+  /** Logs a failed spill file, and when spilling starts and ends. */
+  #watchSpill(): void {
+    const native = this.#native;
+    if (!native) return;
+    const error = native.takeSpillError();
+    if (error !== null) {
+      const err = new ArchiverError('ARCHIVER_BUS_FAILED', `the receive spill file in ${this.#options.spillFolder ?? os.tmpdir()} failed (${error}); until it works again, samples wait for room and hold Zenoh's receive task`);
+      this.#logger.error({ code: err.code, err: err.message }, err.message);
+    }
+    const bytes = native.spilledBytes();
+    if (bytes > 0 && !this.#spilling) {
+      this.#spilling = true;
+      this.#logger.warn({ spilledBytes: bytes }, 'receiving faster than the daemon takes samples: spilling them to disk, to be handed on in order');
+    } else if (bytes === 0 && this.#spilling) {
+      this.#logger.info({ spilledTotal: native.spilledTotal() }, 'spill file drained: every spilled sample was handed on');
+      this.#spilling = false;
+    }
   }
 
   /** Undeclares everything and closes the session. Idempotent. */
@@ -274,7 +319,7 @@ export class NativeZenohBus implements Bus {
     const settings = nativeSettings(this.#options);
     const addonPath = this.#options.addonPath ?? defaultAddonPath();
     const addon = loadAddon(addonPath);
-    const native = new addon.NativeSession(this.#options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES);
+    const native = new addon.NativeSession(this.#options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES, this.#options.spillFolder ?? os.tmpdir(), this.#options.spillLimitBytes ?? DEFAULT_SPILL_LIMIT_BYTES);
     if (this.#paused) native.setPaused(true);
     try {
       await native.open(
@@ -292,7 +337,7 @@ export class NativeZenohBus implements Bus {
     }
     this.#native = native;
     this.#state = 'connected';
-    this.#keepAlive = setInterval(noop, 0x7fffffff);
+    this.#keepAlive = setInterval(() => this.#watchSpill(), 1000);
     this.#logger.info(
       { zid: native.zid(), settings: Object.fromEntries(settings), configFile: this.#options.configFile, maxQueuedBytes: this.#options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES },
       'in-process Zenoh session open',

@@ -13,7 +13,7 @@ import type { BusLogger } from '../../src/bus/bus-logger.js';
 import { pythonBin, repoRoot } from '../helpers/python.js';
 import { afterAll, beforeAll } from 'vitest';
 import { ZenohBus } from '../../src/bus/zenoh.js';
-import { NativeZenohBus } from '../../src/bus/native.js';
+import { NativeZenohBus, type NativeZenohBusOptions } from '../../src/bus/native.js';
 
 const HERO_PEER_SCRIPT = path.join(repoRoot, 'test', 'interop', 'hero-peer.py');
 const cleanups = new Set<() => Promise<void>>();
@@ -122,9 +122,9 @@ export interface TestBus<B> {
  * are stopped by `stopAll()`.
  */
 export async function startTestBus(transport: 'bridge', logger?: BusLogger): Promise<TestBus<ZenohBus>>;
-export async function startTestBus(transport: 'native', logger?: BusLogger): Promise<TestBus<NativeZenohBus>>;
+export async function startTestBus(transport: 'native', logger?: BusLogger, native?: NativeZenohBusOptions): Promise<TestBus<NativeZenohBus>>;
 export async function startTestBus(transport: Transport, logger?: BusLogger): Promise<TestBus<ZenohBus | NativeZenohBus>>;
-export async function startTestBus(transport: Transport, logger?: BusLogger): Promise<TestBus<ZenohBus | NativeZenohBus>> {
+export async function startTestBus(transport: Transport, logger?: BusLogger, native: NativeZenohBusOptions = {}): Promise<TestBus<ZenohBus | NativeZenohBus>> {
   if (transport === 'bridge') {
     const tb = await startTestBridge({}, logger);
     const bus = await ZenohBus.connect({ url: tb.url, ...(logger ? { logger } : {}) });
@@ -132,7 +132,7 @@ export async function startTestBus(transport: Transport, logger?: BusLogger): Pr
     return { bus, endpoint: tb.endpoint, tb };
   }
   const endpoint = `tcp/127.0.0.1:${await findFreePort()}`;
-  const bus = await NativeZenohBus.open({ listen: [endpoint], multicastScouting: false, ...(logger ? { logger } : {}) });
+  const bus = await NativeZenohBus.open({ ...native, listen: [endpoint], multicastScouting: false, ...(logger ? { logger } : {}) });
   cleanups.add(() => bus.close());
   return { bus, endpoint, tb: undefined };
 }

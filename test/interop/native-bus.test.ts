@@ -1,23 +1,62 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Sample } from '../../src/bus/bus.js';
 import { findFreePort } from '../../src/bus/bridge-process.js';
-import { NativeZenohBus, nativeSettings } from '../../src/bus/native.js';
+import { defaultAddonPath, NativeZenohBus, nativeSettings } from '../../src/bus/native.js';
+import { repoRoot } from '../helpers/python.js';
+import { startGroupProcess } from './processes.js';
 import { recordingLogger, sha256, startHeroPeer, startTestBus, stopAll, uniqueName, waitFor, type HeroPeer, type TestBus } from './helpers.js';
 
 const MiB = 1024 * 1024;
+const SENDER = path.join(repoRoot, 'test', 'interop', 'native-sender.mjs');
+
+/**
+ * A sender in its own process (test/interop/native-sender.mjs), connected to `endpoint`: the
+ * receiving thread here can then be kept busy while samples keep coming.
+ */
+async function startSender(endpoint: string, key: string, count: number, bytes: number): Promise<{ probe(): Promise<void>; go(): Promise<void> }> {
+  const proc = startGroupProcess('native-sender', process.execPath, [SENDER, defaultAddonPath(), endpoint, key, String(count), String(bytes)]);
+  const said = async (word: string, from: number): Promise<void> =>
+    waitFor(
+      () => {
+        if (proc.exit() && !proc.stdout.slice(from).includes(word)) throw new Error(`native-sender exited\n${proc.tail()}`);
+        return proc.stdout.slice(from).includes(word);
+      },
+      `native-sender: ${word}`,
+      30_000,
+    );
+  await said('connected', 0);
+  return {
+    probe: async () => {
+      const from = proc.stdout.length;
+      proc.child.stdin!.write('probe\n');
+      await said('probed', from);
+    },
+    go: async () => {
+      const from = proc.stdout.length;
+      proc.child.stdin!.write('go\n');
+      await said('done', from);
+    },
+  };
+}
 
 describe('NativeZenohBus: an in-process Zenoh session with a Python LocalHERO as its peer', () => {
   let env: TestBus<NativeZenohBus>;
   let peer: HeroPeer;
+  let spillFolder: string;
   const logger = recordingLogger('native ');
 
   beforeAll(async () => {
-    env = await startTestBus('native', logger);
+    spillFolder = mkdtempSync(path.join(os.tmpdir(), 'ha-native-spill-'));
+    env = await startTestBus('native', logger, { spillFolder });
     peer = await startHeroPeer(uniqueName('cam'), env.endpoint);
   });
   afterAll(async () => {
     await env?.bus.close();
     await stopAll();
+    rmSync(spillFolder, { recursive: true, force: true });
   });
 
   test('every event arrives, in order, with its key and the exact bytes heros.serdes produced, in a buffer of its own', async () => {
@@ -60,21 +99,33 @@ describe('NativeZenohBus: an in-process Zenoh session with a Python LocalHERO as
     await b.close();
   });
 
-  test('while receiving is paused nothing arrives; on resume every event arrives, in order', async () => {
+  test("paused longer than Zenoh's lease: nothing arrives, the link holds, the events wait in the spill file; on resume every one arrives, in order", async () => {
     const received: Sample[] = [];
     const sub = await env.bus.subscribe(`${peer.keyPrefix}/frame`, (s) => received.push(s));
     await peer.command('wait_matching frame');
     env.bus.setReceivePaused(true);
     env.bus.setReceivePaused(true); // idempotent
     expect(env.bus.receivePaused).toBe(true);
+    const spilledBefore = env.bus.spilledTotal;
     const sent = (await peer.command('emit 50')).filter((m) => m.type === 'sent');
-    await new Promise((r) => setTimeout(r, 1500));
+    // Longer than Zenoh's lease (10 s): holding Zenoh's receive task that long would cost the
+    // link and the events in flight on it.
+    await new Promise((r) => setTimeout(r, 12_000));
     expect(received).toHaveLength(0);
+    expect(await env.bus.connectedCount()).toBeGreaterThanOrEqual(1);
+    expect(env.bus.spilledTotal - spilledBefore).toBe(50);
+    expect(env.bus.spilledBytes).toBeGreaterThan(50 * 100);
     env.bus.setReceivePaused(false);
     await waitFor(() => received.length >= 50, `50 samples after resume (have ${received.length})`, 30_000);
     expect(received.map((s) => sha256(s.payload))).toEqual(sent.map((m) => m.sha256));
+    expect(received.map((s) => s.key)).toEqual(sent.map((m) => m.key));
+    expect(env.bus.spilledBytes).toBe(0);
+    await waitFor(() => logger.entries.some((e) => e.msg.startsWith('spill file drained')), 'the drained log line', 5_000);
+    expect(logger.entries.some((e) => e.level === 'warn' && e.msg.includes('spilling them to disk'))).toBe(true);
+    // The spill file was unlinked at once: nothing is left in its folder.
+    expect(readdirSync(spillFolder)).toEqual([]);
     await sub.close();
-  });
+  }, 60_000);
 
   test('a 24 MiB event arrives intact (no 16 MiB WebSocket frame limit on this path)', async () => {
     const received: Sample[] = [];
@@ -87,17 +138,18 @@ describe('NativeZenohBus: an in-process Zenoh session with a Python LocalHERO as
     await sub.close();
   }, 180_000);
 
-  test('samples waiting for a busy JavaScript thread stay within maxQueuedBytes, and none is lost', async () => {
+  test('samples waiting for a busy JavaScript thread stay within maxQueuedBytes, the rest is spilled, and none is lost or reordered', async () => {
     const port = await findFreePort();
     const endpoint = `tcp/127.0.0.1:${port}`;
     const budget = 256 * 1024;
-    const receiver = await NativeZenohBus.open({ listen: [endpoint], multicastScouting: false, maxQueuedBytes: budget });
-    const sender = await NativeZenohBus.open({ connect: [endpoint], listen: ['tcp/127.0.0.1:0'], multicastScouting: false });
+    const receiver = await NativeZenohBus.open({ listen: [endpoint], multicastScouting: false, maxQueuedBytes: budget, spillFolder });
     try {
       const got: Buffer[] = [];
       let maxQueued = 0;
+      let busy = false;
       const sub = await receiver.subscribe('bench/queue', (s) => {
-        if (got.length === 0) {
+        if (busy) {
+          busy = false;
           // Keep the JavaScript thread busy while the sender publishes 200 × 16 KiB.
           const until = Date.now() + 1500;
           while (Date.now() < until) maxQueued = Math.max(maxQueued, receiver.queuedBytes);
@@ -105,11 +157,11 @@ describe('NativeZenohBus: an in-process Zenoh session with a Python LocalHERO as
         maxQueued = Math.max(maxQueued, receiver.queuedBytes);
         got.push(Buffer.from(s.payload));
       });
-      await waitFor(async () => (await sender.connectedCount()) > 0, 'the two sessions to connect');
+      const sender = await startSender(endpoint, 'bench/queue', 200, 16 * 1024);
       // The first put may race the subscription's declaration reaching the sender: probe first.
       await waitFor(
         async () => {
-          await sender.put('bench/queue', Buffer.alloc(1));
+          await sender.probe();
           await new Promise((r) => setTimeout(r, 50));
           return got.length > 0;
         },
@@ -118,17 +170,20 @@ describe('NativeZenohBus: an in-process Zenoh session with a Python LocalHERO as
         0,
       );
       got.length = 0;
+      busy = true;
       const n = 200;
       const frames = Array.from({ length: n }, (_, i) => Buffer.alloc(16 * 1024, i % 256));
-      for (const f of frames) await sender.put('bench/queue', f);
+      await sender.go();
       await waitFor(() => got.length >= n, `${n} samples (have ${got.length})`, 30_000);
       expect(got.map((b) => b[0])).toEqual(frames.map((f) => f[0]));
+      expect(got.every((b, i) => b.equals(frames[i]!))).toBe(true);
+      expect(receiver.spilledTotal).toBeGreaterThan(0);
+      expect(receiver.spilledBytes).toBe(0);
       // One sample may pass alone when it exceeds the rest of the budget: budget plus one sample at most.
       expect(maxQueued).toBeGreaterThan(0);
       expect(maxQueued).toBeLessThanOrEqual(budget + 16 * 1024 + 256);
       await sub.close();
     } finally {
-      await sender.close();
       await receiver.close();
     }
   }, 60_000);
@@ -165,6 +220,89 @@ describe('NativeZenohBus: an in-process Zenoh session with a Python LocalHERO as
     await expect(env.bus.subscribe('a//b', () => {})).rejects.toMatchObject({ code: 'ARCHIVER_BUS_FAILED', retryable: false });
     await expect(env.bus.put('a//b', new Uint8Array(1))).rejects.toMatchObject({ code: 'ARCHIVER_BUS_FAILED', retryable: false });
   });
+});
+
+describe('NativeZenohBus when its peer is absent, then comes and goes', () => {
+  test('opens while the endpoint it connects to is down, receives once a peer listens there, and again after that peer restarts', async () => {
+    const port = await findFreePort();
+    const endpoint = `tcp/127.0.0.1:${port}`;
+    // Retry quickly, as an operator would configure it for a router that starts later.
+    const retry = ['connect/retry:{"period_init_ms":100,"period_max_ms":500,"period_increase_factor":2}'];
+    const daemon = await NativeZenohBus.open({ connect: [endpoint], listen: ['tcp/127.0.0.1:0'], multicastScouting: false, cfg: retry });
+    const got: string[] = [];
+    const sub = await daemon.subscribe('lab/cam/**', (s) => got.push(Buffer.from(s.payload).toString()));
+    try {
+      expect(daemon.state).toBe('connected');
+      expect(await daemon.connectedCount()).toBe(0);
+      for (const round of [1, 2]) {
+        const peer = await NativeZenohBus.open({ listen: [endpoint], multicastScouting: false });
+        try {
+          await waitFor(async () => (await daemon.connectedCount()) > 0, `the daemon to reach the peer (round ${round})`, 30_000);
+          await waitFor(
+            async () => {
+              await peer.put('lab/cam/frame', Buffer.from(`round ${round}`));
+              await new Promise((r) => setTimeout(r, 100));
+              return got.includes(`round ${round}`);
+            },
+            `a sample of round ${round}`,
+            30_000,
+            0,
+          );
+        } finally {
+          await peer.close();
+        }
+        await waitFor(async () => (await daemon.connectedCount()) === 0, `the daemon to notice the peer left (round ${round})`, 30_000);
+      }
+      expect(got).toContain('round 1');
+      expect(got).toContain('round 2');
+    } finally {
+      await sub.close();
+      await daemon.close();
+    }
+  }, 120_000);
+});
+
+describe('NativeZenohBus whose spill folder cannot be written', () => {
+  test('reports ARCHIVER_BUS_FAILED naming the folder, and samples wait for room instead: none lost', async () => {
+    const port = await findFreePort();
+    const endpoint = `tcp/127.0.0.1:${port}`;
+    const logger = recordingLogger('no-spill ');
+    const receiver = await NativeZenohBus.open({ listen: [endpoint], multicastScouting: false, maxQueuedBytes: 64 * 1024, spillFolder: '/proc/heros-archiver-no-such-folder', logger });
+    try {
+      const got: number[] = [];
+      let busy = false;
+      await receiver.subscribe('test/nospill', (s) => {
+        if (busy) {
+          busy = false;
+          const until = Date.now() + 500;
+          while (Date.now() < until);
+        }
+        got.push(s.payload[0]!);
+      });
+      const sender = await startSender(endpoint, 'test/nospill', 100, 8 * 1024);
+      await waitFor(
+        async () => {
+          await sender.probe();
+          await new Promise((r) => setTimeout(r, 50));
+          return got.length > 0;
+        },
+        'the subscription to reach the sender',
+        10_000,
+        0,
+      );
+      got.length = 0;
+      busy = true;
+      await sender.go();
+      await waitFor(() => got.length >= 100, `100 samples (have ${got.length})`, 30_000);
+      expect(got.slice(0, 100)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+      await waitFor(() => logger.entries.some((e) => e.level === 'error' && e.obj.code === 'ARCHIVER_BUS_FAILED'), 'the spill failure to be logged', 5_000);
+      const entry = logger.entries.find((e) => e.obj.code === 'ARCHIVER_BUS_FAILED')!;
+      expect(entry.msg).toContain('/proc/heros-archiver-no-such-folder');
+      expect(receiver.spilledTotal).toBe(0);
+    } finally {
+      await receiver.close();
+    }
+  }, 60_000);
 });
 
 describe('NativeZenohBus without a usable session', () => {
