@@ -18,7 +18,7 @@ use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use napi::bindgen_prelude::{AsyncTask, Buffer};
 use napi::threadsafe_function::{ErrorStrategy, ThreadSafeCallContext, ThreadsafeFunction, ThreadsafeFunctionCallMode};
@@ -123,6 +123,8 @@ struct Spill {
     state: Mutex<SpillState>,
     /// Wakes the drainer when a record is written.
     written: Condvar,
+    /// Wakes receive tasks waiting for the file to shrink, after each record read back.
+    drained: Condvar,
     folder: Option<PathBuf>,
     limit: u64,
 }
@@ -231,6 +233,7 @@ fn drain(spill: Arc<Spill>, gate: Arc<Gate>) {
                 if delivered != Some(true) {
                     gate.release(cost);
                 }
+                spill.drained.notify_all();
             }
             Err(err) => {
                 // A spill file that cannot be read back: what it holds is lost; say so, start over.
@@ -239,6 +242,7 @@ fn drain(spill: Arc<Spill>, gate: Arc<Gate>) {
                 st.read_pos = 0;
                 st.write_pos = 0;
                 st.file = None;
+                spill.drained.notify_all();
             }
         }
     }
@@ -329,7 +333,7 @@ impl NativeSession {
             inner: Arc::new(Inner {
                 session: Mutex::new(None),
                 gate: Arc::new(Gate { state: Mutex::new(GateState { queued: 0, paused: false, closed: false }), room: Condvar::new(), budget }),
-                spill: Arc::new(Spill { state: Mutex::new(SpillState::default()), written: Condvar::new(), folder: spill_folder.filter(|f| !f.is_empty()).map(PathBuf::from), limit }),
+                spill: Arc::new(Spill { state: Mutex::new(SpillState::default()), written: Condvar::new(), drained: Condvar::new(), folder: spill_folder.filter(|f| !f.is_empty()).map(PathBuf::from), limit }),
                 next_id: AtomicU32::new(1),
                 subscribers: Mutex::new(HashMap::new()),
                 queryables: Mutex::new(HashMap::new()),
@@ -617,6 +621,7 @@ impl NativeSession {
                 st.file = None;
             }
             inner.spill.written.notify_all();
+            inner.spill.drained.notify_all();
             let queryables: Vec<_> = inner.queryables.lock().unwrap_or_else(|e| e.into_inner()).drain().map(|(_, q)| q).collect();
             let subscribers: Vec<_> = inner.subscribers.lock().unwrap_or_else(|e| e.into_inner()).drain().map(|(_, s)| s).collect();
             let tokens: Vec<_> = inner.tokens.lock().unwrap_or_else(|e| e.into_inner()).drain().map(|(_, t)| t).collect();
@@ -640,10 +645,12 @@ impl NativeSession {
 }
 
 /// Hands `msg` to JavaScript now if nothing is spilled and the queue has room; else spills it;
-/// else (no spill folder, over the limit, a write failed) waits for room.
+/// else (no spill folder, the file at its limit, a write failed) waits, holding Zenoh's receive
+/// task: for the drainer while spilled samples remain (so as not to overtake them), then for
+/// room in the queue.
 fn deliver(spill: &Arc<Spill>, gate: &Arc<Gate>, id: u32, tsfn: &SampleFn, msg: SampleMsg) {
-    {
-        let mut st = spill.lock();
+    let mut st = spill.lock();
+    loop {
         if st.closed {
             return;
         }
@@ -656,7 +663,9 @@ fn deliver(spill: &Arc<Spill>, gate: &Arc<Gate>, id: u32, tsfn: &SampleFn, msg: 
             return;
         }
         let size = (RECORD_HEADER + msg.key.len() + msg.payload.len()) as u64;
-        if spill.folder.is_some() && st.failed.is_none() && st.write_pos - st.read_pos + size <= spill.limit {
+        // The limit is on the file's size: space read back is given back only when the file
+        // empties, so under a backlog that never clears the file would otherwise keep growing.
+        if spill.folder.is_some() && st.failed.is_none() && st.write_pos + size <= spill.limit {
             match spill.append(&mut st, id, &msg) {
                 Ok(()) => {
                     if !st.drainer {
@@ -668,12 +677,20 @@ fn deliver(spill: &Arc<Spill>, gate: &Arc<Gate>, id: u32, tsfn: &SampleFn, msg: 
                     spill.written.notify_all();
                     return;
                 }
-                Err(err) => st.failed = Some(err),
+                Err(err) => {
+                    st.failed = Some(err);
+                    continue;
+                }
             }
         }
-    }
-    let cost = msg.cost;
-    if gate.acquire(cost) && tsfn.call(msg, ThreadsafeFunctionCallMode::NonBlocking) != Status::Ok {
-        gate.release(cost);
+        if st.records == 0 {
+            drop(st);
+            let cost = msg.cost;
+            if gate.acquire(cost) && tsfn.call(msg, ThreadsafeFunctionCallMode::NonBlocking) != Status::Ok {
+                gate.release(cost);
+            }
+            return;
+        }
+        st = spill.drained.wait_timeout(st, Duration::from_millis(100)).unwrap_or_else(|e| e.into_inner()).0;
     }
 }

@@ -14,8 +14,9 @@
  * go to a spill file in {@link NativeZenohBusOptions.spillFolder} (unlinked at once, so nothing
  * is left behind) and are handed on in arrival order once there is room. Zenoh's receive task
  * is not held: held beyond Zenoh's lease (10 s) it would cost the link to the sender and what
- * is in flight on it. Past `spillLimitBytes`, or when the file cannot be written (reported
- * as `ARCHIVER_BUS_FAILED`), samples wait for room, holding the receive task.
+ * is in flight on it. When the file reaches `spillLimitBytes` (its size: space read back is
+ * given back when it empties), or cannot be written (reported as `ARCHIVER_BUS_FAILED`),
+ * samples wait, holding the receive task, and never overtake spilled ones.
  *
  * The addon is built by scripts/setup-native.sh (cargo, cached outside the clone) and found at
  * `.tools/native/heros-archiver-zenoh.node` in the package, or at `HEROS_ARCHIVER_ZENOH_ADDON`.

@@ -262,6 +262,45 @@ describe('NativeZenohBus when its peer is absent, then comes and goes', () => {
   }, 120_000);
 });
 
+describe('NativeZenohBus whose spill file reaches its limit', () => {
+  test('samples beyond the limit wait for the spilled ones (none overtakes), and all arrive in order', async () => {
+    const folder = mkdtempSync(path.join(os.tmpdir(), 'ha-native-spill-limit-'));
+    const endpoint = `tcp/127.0.0.1:${await findFreePort()}`;
+    const receiver = await NativeZenohBus.open({ listen: [endpoint], multicastScouting: false, spillFolder: folder, spillLimitBytes: 40 * 1024 });
+    try {
+      const got: number[] = [];
+      await receiver.subscribe('test/limit', (s) => got.push(s.payload[0]!));
+      const sender = await startSender(endpoint, 'test/limit', 30, 8 * 1024);
+      await waitFor(
+        async () => {
+          await sender.probe();
+          await new Promise((r) => setTimeout(r, 50));
+          return got.length > 0;
+        },
+        'the subscription to reach the sender',
+        10_000,
+        0,
+      );
+      got.length = 0;
+      receiver.setReceivePaused(true);
+      const sending = sender.go();
+      await waitFor(() => receiver.spilledTotal >= 4, 'the spill file to fill', 10_000);
+      await new Promise((r) => setTimeout(r, 500));
+      // 40 KiB hold four 8 KiB samples with their headers; the fifth waits, holding the receive task.
+      expect(receiver.spilledTotal).toBe(4);
+      expect(got).toHaveLength(0);
+      receiver.setReceivePaused(false);
+      await sending;
+      await waitFor(() => got.length >= 30, `30 samples (have ${got.length})`, 30_000);
+      expect(got).toEqual(Array.from({ length: 30 }, (_, i) => i));
+      expect(receiver.spilledBytes).toBe(0);
+    } finally {
+      await receiver.close();
+      rmSync(folder, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
 describe('NativeZenohBus whose spill folder cannot be written', () => {
   test('reports ARCHIVER_BUS_FAILED naming the folder, and samples wait for room instead: none lost', async () => {
     const port = await findFreePort();
