@@ -107,6 +107,15 @@ export type Transport = 'bridge' | 'native';
 /** Both transports, for `describe.each`. */
 export const TRANSPORTS: readonly Transport[] = ['bridge', 'native'];
 
+/**
+ * The daemon's flags to reach the test bridge's Zenoh network on `transport`: zenoh-ts over the
+ * bridge's WebSocket, or its own in-process session as a Zenoh peer of the bridge (loopback,
+ * no scouting), as the Python peers are.
+ */
+export function daemonBusArgs(transport: Transport, tb: TestBridge): string[] {
+  return transport === 'bridge' ? ['--zenoh', tb.url] : ['--bus', 'native', '--bridge-connect', tb.endpoint, '--bridge-listen', 'tcp/127.0.0.1:0', '--no-multicast-scouting'];
+}
+
 /** A bus for tests and the loopback endpoint where Python peers reach it. */
 export interface TestBus<B> {
   bus: B;

@@ -18,7 +18,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { findFreePort } from '../../src/bus/bridge-process.js';
 import { tempDir } from '../helpers/harness.js';
-import { startHeroPeer, startTestBridge, stopAll, uniqueName, waitFor, type HeroPeer, type TestBridge } from './helpers.js';
+import { daemonBusArgs, startHeroPeer, startTestBridge, stopAll, TRANSPORTS, uniqueName, waitFor, type HeroPeer, type TestBridge } from './helpers.js';
 import { actorStats, atLeast, startDaemon, type ActorStats, type DaemonProcess } from './processes.js';
 
 const EVENTS = 3000;
@@ -28,7 +28,7 @@ const CHUNK = 250;
 const MIN_DURABLE = 1000;
 const MIN_UNSTORED = 100;
 
-describe('kill -9 of the daemon during a load from a real HERO', () => {
+describe.each(TRANSPORTS)('kill -9 of the daemon during a load from a real HERO (%s)', (transport) => {
   let tb: TestBridge;
   let peer: HeroPeer;
   let work: { dir: string; cleanup: () => Promise<void> };
@@ -69,7 +69,7 @@ describe('kill -9 of the daemon during a load from a real HERO', () => {
 
   const startArchiver = async (port: number): Promise<DaemonProcess> => {
     const daemon = startDaemon(
-      ['run', manifest, '--zenoh', tb.url, '--root', work.dir, '--state-dir', stateDir, '--dead-letter-dir', deadLetterDir, '--http', `127.0.0.1:${port}`],
+      ['run', manifest, ...daemonBusArgs(transport, tb), '--root', work.dir, '--state-dir', stateDir, '--dead-letter-dir', deadLetterDir, '--http', `127.0.0.1:${port}`],
       { cwd: work.dir },
     );
     await daemon.waitForLog((l) => l.msg === 'ready', 'ready', 90_000);

@@ -18,7 +18,7 @@ import { decodeHeros } from '../../src/heros/cbor.js';
 import type { PyValue } from '../../src/heros/values.js';
 import { Spool } from '../../src/storage/spool.js';
 import { tempDir } from '../helpers/harness.js';
-import { startHeroPeer, startTestBridge, stopAll, uniqueName, waitFor, type HeroPeer, type TestBridge } from './helpers.js';
+import { daemonBusArgs, startHeroPeer, startTestBridge, stopAll, TRANSPORTS, uniqueName, waitFor, type HeroPeer, type TestBridge } from './helpers.js';
 import { actorStats, atLeast, startDaemon, type ActorStats, type DaemonProcess } from './processes.js';
 
 const EVENTS = 4000;
@@ -48,7 +48,7 @@ async function seqsInSpool(dir: string): Promise<number[]> {
   }
 }
 
-describe('SIGTERM while the daemon stores a load from a real HERO', () => {
+describe.each(TRANSPORTS)('SIGTERM while the daemon stores a load from a real HERO (%s)', (transport) => {
   let tb: TestBridge;
   let peer: HeroPeer;
   let work: { dir: string; cleanup: () => Promise<void> };
@@ -88,7 +88,7 @@ describe('SIGTERM while the daemon stores a load from a real HERO', () => {
     );
     const start = async (port: number, extra: string[] = []): Promise<DaemonProcess> => {
       const daemon = startDaemon(
-        ['run', manifest, '--zenoh', tb.url, '--root', work.dir, '--state-dir', stateDir, '--dead-letter-dir', deadLetterDir, '--http', `127.0.0.1:${port}`, ...extra],
+        ['run', manifest, ...daemonBusArgs(transport, tb), '--root', work.dir, '--state-dir', stateDir, '--dead-letter-dir', deadLetterDir, '--http', `127.0.0.1:${port}`, ...extra],
         { cwd: work.dir },
       );
       await daemon.waitForLog((l) => l.msg === 'ready', 'ready', 90_000);
