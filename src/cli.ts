@@ -480,6 +480,8 @@ async function runCommand(args: readonly string[], io: CliIO): Promise<number> {
   let phase: DaemonPhase = 'starting';
   let boss: Boss | undefined;
   let busMonitor: BusMonitor | undefined;
+  /** The in-process session's spill counters, for /metrics. */
+  let spillSource: { spilledBytes: number; spilledTotal: number } | undefined;
   let liveness: LivenessCheck | undefined;
   let watchdog: WatchdogLoop | undefined;
   const readiness = (): ReadinessReport => ({ ...(name === undefined ? {} : { name }), ...evaluateReadiness({ phase, actors: boss?.status(), bus: busMonitor?.status() }) });
@@ -577,7 +579,12 @@ async function runCommand(args: readonly string[], io: CliIO): Promise<number> {
   let metrics: ReturnType<typeof createMetrics> | undefined;
   try {
     if (httpAddress) {
-      metrics = createMetrics({ actors: () => boss?.status() ?? [], bus: () => busMonitor?.status(), receive: () => boss?.receiveStatus() });
+      metrics = createMetrics({
+        actors: () => boss?.status() ?? [],
+        bus: () => busMonitor?.status(),
+        receive: () => boss?.receiveStatus(),
+        ...(busKind === 'native' ? { spill: () => (spillSource ? { bytes: spillSource.spilledBytes, total: spillSource.spilledTotal } : undefined) } : {}),
+      });
       const http = await startHttpServer({ ...httpAddress, metrics, readiness, logger, arrowQuery: (id) => {
           try {
             return arrowActorDir(currentPrepared, id, values.root, 'the running manifests');
@@ -593,6 +600,7 @@ async function runCommand(args: readonly string[], io: CliIO): Promise<number> {
       busKind === 'memory' ? 'opening the in-process bus' : busKind === 'native' ? 'opening the in-process Zenoh session' : values.zenoh ? `connecting to the Zenoh bridge at ${values.zenoh}` : 'starting the Zenoh bridge',
     );
     const bus = await openBus(values, busKind, receiveBufferBytes, logger, teardown, stopController.signal);
+    if ('spilledBytes' in bus && 'spilledTotal' in bus) spillSource = bus as unknown as { spilledBytes: number; spilledTotal: number };
     const monitor = new BusMonitor(bus);
     busMonitor = monitor;
     teardown.push(async () => monitor.close());

@@ -21,6 +21,11 @@ export interface MetricsOptions {
   bus?: () => BusStatus | undefined;
   /** Backpressure, as `Boss.receiveStatus()` returns it; `undefined` before the Boss exists. */
   receive?: () => { paused: boolean; pausedSeconds: number } | undefined;
+  /**
+   * The in-process Zenoh session's receive spill file (`NativeZenohBus.spilledBytes` and
+   * `spilledTotal`); absent for other buses, which then export no spill series.
+   */
+  spill?: () => { bytes: number; total: number } | undefined;
   /** Also export prom-client's process and Node.js metrics (`process_*`, `nodejs_*`). @default true */
   defaultMetrics?: boolean;
 }
@@ -171,7 +176,7 @@ export class ArchiverMetrics {
 
     new Gauge({
       name: 'heros_archiver_bus_connected',
-      help: 'Whether the bus (the Zenoh bridge) is connected.',
+      help: 'Whether the bus is connected (the in-process Zenoh session: while it is open).',
       registers: [registry],
       collect() {
         const bus = snapshot().bus;
@@ -198,13 +203,33 @@ export class ArchiverMetrics {
     });
     new Counter({
       name: 'heros_archiver_receive_paused_seconds_total',
-      help: 'Seconds reading from the bus was paused for backpressure (events waited in the bridge meanwhile).',
+      help: 'Seconds reading from the bus was paused for backpressure (events waited in the receive spill file or the bridge meanwhile).',
       registers: [registry],
       collect() {
         this.reset();
         this.inc(receive()?.pausedSeconds ?? 0);
       },
     });
+    const spill = options.spill;
+    if (spill) {
+      new Gauge({
+        name: 'heros_archiver_receive_spill_bytes',
+        help: 'Bytes of received events waiting in the receive spill file of the in-process Zenoh session.',
+        registers: [registry],
+        collect() {
+          this.set(spill()?.bytes ?? 0);
+        },
+      });
+      new Counter({
+        name: 'heros_archiver_receive_spilled_total',
+        help: 'Received events that went through the receive spill file (the daemon\'s thread was behind, or intake was paused).',
+        registers: [registry],
+        collect() {
+          this.reset();
+          this.inc(spill()?.total ?? 0);
+        },
+      });
+    }
     new Counter({
       name: 'heros_archiver_bus_gap_seconds_total',
       help: 'Seconds the bus was disconnected, summed over reconnections (events published meanwhile were not received).',

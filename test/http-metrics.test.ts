@@ -137,6 +137,18 @@ describe('GET /metrics', () => {
     expect(sample(stopped, 'heros_archiver_actor_state', { ...r, state: 'running' })).toBe(0);
   });
 
+  it('exports the receive spill file of the in-process session only when it is given', async () => {
+    let spill = { bytes: 0, total: 0 };
+    const withSpill = createMetrics({ actors: () => [], defaultMetrics: false, spill: () => spill });
+    expect(sample(await withSpill.metrics(), 'heros_archiver_receive_spill_bytes')).toBe(0);
+    spill = { bytes: 123_456, total: 42 };
+    const text = await withSpill.metrics();
+    expect(sample(text, 'heros_archiver_receive_spill_bytes')).toBe(123_456);
+    expect(sample(text, 'heros_archiver_receive_spilled_total')).toBe(42);
+    const without = await createMetrics({ actors: () => [], defaultMetrics: false }).metrics();
+    expect(without).not.toContain('heros_archiver_receive_spill');
+  });
+
   it('does not touch prom-client\'s global registry', async () => {
     const { register } = await import('prom-client');
     const before = (await register.getMetricsAsJSON()).map((m) => m.name);

@@ -51,12 +51,14 @@ describe.each([
   let work: { dir: string; cleanup: () => Promise<void> };
   let daemon: DaemonProcess;
   let zenohPort: number;
+  let httpPort: number;
 
   beforeAll(async () => {
     work = await tempDir('ha-quick-start-');
     copyFileSync(path.join(repoRoot, 'boss.json'), path.join(work.dir, 'boss.json'));
     zenohPort = await findFreePort();
-    daemon = startDaemon(['run', 'boss.json', ...busArgs, '--bridge-listen', `tcp/127.0.0.1:${zenohPort}`, '--no-multicast-scouting', '--http', 'off'], { cwd: work.dir });
+    httpPort = await findFreePort();
+    daemon = startDaemon(['run', 'boss.json', ...busArgs, '--bridge-listen', `tcp/127.0.0.1:${zenohPort}`, '--no-multicast-scouting', '--http', `127.0.0.1:${httpPort}`], { cwd: work.dir });
     await daemon.waitForLog((l) => l.msg === 'ready', 'ready', 90_000);
   });
 
@@ -89,8 +91,13 @@ describe.each([
       expect(daemon.logs().some((l) => l.msg === 'Zenoh bridge stopped' && l.bridgePid === bridgePid)).toBe(true);
       expect(() => process.kill(bridgePid, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
     } else {
-      // No bridge process: the daemon's own session, on the endpoint asked for.
+      // No bridge process: the daemon's own session, on the endpoint asked for, and its spill
+      // file's series on /metrics.
       expect(daemon.logs().some((l) => /bridge/i.test(String(l.msg)))).toBe(false);
+      const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+      expect(metrics).toMatch(/^heros_archiver_receive_spill_bytes 0$/m);
+      expect(metrics).toMatch(/^heros_archiver_receive_spilled_total \d+$/m);
+      expect(metrics).toMatch(/^heros_archiver_bus_connected 1$/m);
       const open = daemon.logs().find((l) => l.msg === 'in-process Zenoh session open');
       expect(open?.settings).toMatchObject({ 'listen/endpoints': JSON.stringify([`tcp/127.0.0.1:${zenohPort}`]), 'scouting/multicast/enabled': 'false' });
       daemon.kill('SIGTERM');
