@@ -144,7 +144,11 @@ struct SpillState {
     closed: bool,
 }
 
+/// A spill record: subscriber id (u32), DELETE (u8), receive time (f64 ms), key length (u32),
+/// payload length (u64), all little-endian, then the key and the payload.
 const RECORD_HEADER: usize = 4 + 1 + 8 + 4 + 8;
+/// Payloads up to this size are written with their header in one system call.
+const SPILL_INLINE_BYTES: usize = 16 * 1024;
 
 impl Spill {
     fn lock(&self) -> MutexGuard<'_, SpillState> {
@@ -162,17 +166,25 @@ impl Spill {
             let _ = std::fs::remove_file(&path);
             st.file = Some(file);
         }
-        let mut record = Vec::with_capacity(RECORD_HEADER + msg.key.len() + msg.payload.len());
-        record.extend_from_slice(&id.to_le_bytes());
-        record.push(msg.delete as u8);
-        record.extend_from_slice(&msg.received_ms.to_le_bytes());
-        record.extend_from_slice(&(msg.key.len() as u32).to_le_bytes());
-        record.extend_from_slice(&(msg.payload.len() as u64).to_le_bytes());
-        record.extend_from_slice(msg.key.as_bytes());
-        record.extend_from_slice(&msg.payload);
+        // Small samples in one write (a copy is cheaper than a system call); large ones after
+        // their header, without a copy.
+        let inline = msg.payload.len() <= SPILL_INLINE_BYTES;
+        let mut head = Vec::with_capacity(RECORD_HEADER + msg.key.len() + if inline { msg.payload.len() } else { 0 });
+        head.extend_from_slice(&id.to_le_bytes());
+        head.push(msg.delete as u8);
+        head.extend_from_slice(&msg.received_ms.to_le_bytes());
+        head.extend_from_slice(&(msg.key.len() as u32).to_le_bytes());
+        head.extend_from_slice(&(msg.payload.len() as u64).to_le_bytes());
+        head.extend_from_slice(msg.key.as_bytes());
+        if inline {
+            head.extend_from_slice(&msg.payload);
+        }
         let file = st.file.as_ref().ok_or("no spill file")?;
-        file.write_all_at(&record, st.write_pos).map_err(|e| format!("writing the receive spill file: {e}"))?;
-        st.write_pos += record.len() as u64;
+        file.write_all_at(&head, st.write_pos).map_err(|e| format!("writing the receive spill file: {e}"))?;
+        if !inline {
+            file.write_all_at(&msg.payload, st.write_pos + head.len() as u64).map_err(|e| format!("writing the receive spill file: {e}"))?;
+        }
+        st.write_pos += (RECORD_HEADER + msg.key.len() + msg.payload.len()) as u64;
         st.records += 1;
         st.spilled_total += 1;
         Ok(())
@@ -188,10 +200,11 @@ impl Spill {
         let received_ms = f64::from_le_bytes(head[5..13].try_into().unwrap_or_default());
         let key_len = u32::from_le_bytes(head[13..17].try_into().unwrap_or_default()) as usize;
         let payload_len = u64::from_le_bytes(head[17..25].try_into().unwrap_or_default()) as usize;
-        let mut body = vec![0u8; key_len + payload_len];
-        file.read_exact_at(&mut body, st.read_pos + RECORD_HEADER as u64).map_err(|e| format!("reading the receive spill file: {e}"))?;
-        let payload = body.split_off(key_len);
-        let key = String::from_utf8(body).map_err(|e| format!("a spilled key is not UTF-8: {e}"))?;
+        let mut key = vec![0u8; key_len];
+        file.read_exact_at(&mut key, st.read_pos + RECORD_HEADER as u64).map_err(|e| format!("reading the receive spill file: {e}"))?;
+        let mut payload = vec![0u8; payload_len];
+        file.read_exact_at(&mut payload, st.read_pos + (RECORD_HEADER + key_len) as u64).map_err(|e| format!("reading the receive spill file: {e}"))?;
+        let key = String::from_utf8(key).map_err(|e| format!("a spilled key is not UTF-8: {e}"))?;
         st.read_pos += (RECORD_HEADER + key_len + payload_len) as u64;
         st.records -= 1;
         if st.records == 0 {
