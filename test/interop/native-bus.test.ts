@@ -267,11 +267,13 @@ describe('NativeZenohBus whose spill file reaches its limit', () => {
   test('samples beyond the limit wait for the spilled ones (none overtakes), and all arrive in order', async () => {
     const folder = mkdtempSync(path.join(os.tmpdir(), 'ha-native-spill-limit-'));
     const endpoint = `tcp/127.0.0.1:${await findFreePort()}`;
-    const receiver = await NativeZenohBus.open({ listen: [endpoint], multicastScouting: false, spillFolder: folder, spillLimitBytes: 40 * 1024 });
+    const receiver = await NativeZenohBus.open({ listen: [endpoint], multicastScouting: false, spillFolder: folder, spillLimitBytes: 10 * 1024 });
     try {
       const got: number[] = [];
       await receiver.subscribe('test/limit', (s) => got.push(s.payload[0]!));
-      const sender = await startSender(endpoint, 'test/limit', 30, 8 * 1024);
+      // Small samples: those held back wait in the socket buffers, which they fit (the sender
+      // would drop beyond, with "drop" congestion control).
+      const sender = await startSender(endpoint, 'test/limit', 30, 2 * 1024);
       await waitFor(
         async () => {
           await sender.probe();
@@ -287,7 +289,7 @@ describe('NativeZenohBus whose spill file reaches its limit', () => {
       const sending = sender.go();
       await waitFor(() => receiver.spilledTotal >= 4, 'the spill file to fill', 10_000);
       await new Promise((r) => setTimeout(r, 500));
-      // 40 KiB hold four 8 KiB samples with their headers; the fifth waits, holding the receive task.
+      // 10 KiB hold four 2 KiB samples with their headers; the fifth waits, holding the receive task.
       expect(receiver.spilledTotal).toBe(4);
       expect(got).toHaveLength(0);
       receiver.setReceivePaused(false);
@@ -303,11 +305,14 @@ describe('NativeZenohBus whose spill file reaches its limit', () => {
 });
 
 describe('NativeZenohBus whose spill folder cannot be written', () => {
-  test('reports ARCHIVER_BUS_FAILED naming the folder, and samples wait for room instead: none lost', async () => {
+  test('reports ARCHIVER_BUS_FAILED naming the folder, and samples wait for room instead (here within the socket buffers): none lost', async () => {
     const port = await findFreePort();
     const endpoint = `tcp/127.0.0.1:${port}`;
     const logger = recordingLogger('no-spill ');
-    const receiver = await NativeZenohBus.open({ listen: [endpoint], multicastScouting: false, maxQueuedBytes: 64 * 1024, spillFolder: '/proc/heros-archiver-no-such-folder', logger });
+    // Waiting holds Zenoh's receive task, so the backlog waits in the sockets and then in the
+    // sender, which drops ("drop" congestion control) once its queue is full: 100 × 1 KiB fit
+    // in the socket buffers, and go past the 8 KiB budget, which makes the receiver try to spill.
+    const receiver = await NativeZenohBus.open({ listen: [endpoint], multicastScouting: false, maxQueuedBytes: 8 * 1024, spillFolder: '/proc/heros-archiver-no-such-folder', logger });
     try {
       const got: number[] = [];
       let busy = false;
@@ -319,7 +324,7 @@ describe('NativeZenohBus whose spill folder cannot be written', () => {
         }
         got.push(s.payload[0]!);
       });
-      const sender = await startSender(endpoint, 'test/nospill', 100, 8 * 1024);
+      const sender = await startSender(endpoint, 'test/nospill', 100, 1024);
       await waitFor(
         async () => {
           await sender.probe();
