@@ -16,7 +16,7 @@ const SENDER = path.join(repoRoot, 'test', 'interop', 'native-sender.mjs');
  * A sender in its own process (test/interop/native-sender.mjs), connected to `endpoint`: the
  * receiving thread here can then be kept busy while samples keep coming.
  */
-async function startSender(endpoint: string, key: string, count: number, bytes: number): Promise<{ probe(): Promise<void>; go(): Promise<void> }> {
+async function startSender(endpoint: string, key: string, count: number, bytes: number): Promise<{ reach(arrived: () => boolean): Promise<void>; go(): Promise<void> }> {
   const proc = startGroupProcess('native-sender', process.execPath, [SENDER, defaultAddonPath(), endpoint, key, String(count), String(bytes)]);
   const said = async (word: string, from: number): Promise<void> =>
     waitFor(
@@ -28,12 +28,24 @@ async function startSender(endpoint: string, key: string, count: number, bytes: 
       30_000,
     );
   await said('connected', 0);
+  const probe = async (): Promise<void> => {
+    const from = proc.stdout.length;
+    proc.child.stdin!.write('probe\n');
+    await said('probed', from);
+  };
   return {
-    probe: async () => {
-      const from = proc.stdout.length;
-      proc.child.stdin!.write('probe\n');
-      await said('probed', from);
-    },
+    // The first put may race the subscription's declaration reaching the sender: probe until one arrives.
+    reach: (arrived: () => boolean) =>
+      waitFor(
+        async () => {
+          await probe();
+          await new Promise((r) => setTimeout(r, 50));
+          return arrived();
+        },
+        'the subscription to reach the sender',
+        10_000,
+        0,
+      ),
     go: async () => {
       const from = proc.stdout.length;
       proc.child.stdin!.write('go\n');
@@ -159,17 +171,7 @@ describe('NativeZenohBus: an in-process Zenoh session with a Python LocalHERO as
         got.push(Buffer.from(s.payload));
       });
       const sender = await startSender(endpoint, 'bench/queue', 200, 20 * 1024);
-      // The first put may race the subscription's declaration reaching the sender: probe first.
-      await waitFor(
-        async () => {
-          await sender.probe();
-          await new Promise((r) => setTimeout(r, 50));
-          return got.length > 0;
-        },
-        'the subscription to reach the sender',
-        10_000,
-        0,
-      );
+      await sender.reach(() => got.length > 0);
       got.length = 0;
       busy = true;
       const n = 200;
@@ -274,16 +276,7 @@ describe('NativeZenohBus whose spill file reaches its limit', () => {
       // Small samples: those held back wait in the socket buffers, which they fit (the sender
       // would drop beyond, with "drop" congestion control).
       const sender = await startSender(endpoint, 'test/limit', 30, 2 * 1024);
-      await waitFor(
-        async () => {
-          await sender.probe();
-          await new Promise((r) => setTimeout(r, 50));
-          return got.length > 0;
-        },
-        'the subscription to reach the sender',
-        10_000,
-        0,
-      );
+      await sender.reach(() => got.length > 0);
       got.length = 0;
       receiver.setReceivePaused(true);
       const sending = sender.go();
@@ -325,16 +318,7 @@ describe('NativeZenohBus whose spill folder cannot be written', () => {
         got.push(s.payload[0]!);
       });
       const sender = await startSender(endpoint, 'test/nospill', 100, 1024);
-      await waitFor(
-        async () => {
-          await sender.probe();
-          await new Promise((r) => setTimeout(r, 50));
-          return got.length > 0;
-        },
-        'the subscription to reach the sender',
-        10_000,
-        0,
-      );
+      await sender.reach(() => got.length > 0);
       got.length = 0;
       busy = true;
       await sender.go();
