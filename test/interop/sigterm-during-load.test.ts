@@ -10,7 +10,7 @@
  * fdatasync per file). The publisher finishes and `received` stops moving before
  * the signal, so the last /ready poll gives the exact set of events the daemon received.
  */
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { findFreePort } from '../../src/bus/bridge-process.js';
@@ -94,7 +94,7 @@ describe.each(TRANSPORTS)('SIGTERM while the daemon stores a load from a real HE
       await daemon.waitForLog((l) => l.msg === 'ready', 'ready', 90_000);
       return daemon;
     };
-    const files = (): { seqs: number[]; temps: string[]; others: string[] } => {
+    const files = (): { seqs: number[]; temps: string[]; spares: string[]; spareBytes: number; others: string[] } => {
       const names = existsSync(framesDir) ? readdirSync(framesDir) : [];
       const seqs: number[] = [];
       const others: string[] = [];
@@ -103,7 +103,11 @@ describe.each(TRANSPORTS)('SIGTERM while the daemon stores a load from a real HE
         if (m) seqs.push(Number(m[1]));
         else others.push(f);
       }
-      return { seqs: seqs.sort((a, b) => a - b), temps: names.filter((n) => n.startsWith('.')), others };
+      // Spare files (empty, made ahead for a busy folder) apart from the temporary files of stores.
+      const spare = (n: string): boolean => n.startsWith('.heros-archiver-spare.');
+      const spares = names.filter(spare);
+      const spareBytes = spares.reduce((n, f) => n + statSync(path.join(framesDir, f)).size, 0);
+      return { seqs: seqs.sort((a, b) => a - b), temps: names.filter((n) => n.startsWith('.') && !spare(n)), spares, spareBytes, others };
     };
     const checkContent = (seqs: readonly number[]): void => {
       for (const seq of seqs) {
@@ -191,6 +195,7 @@ describe.each(TRANSPORTS)('SIGTERM while the daemon stores a load from a real HE
     const final = t.files();
     expect(final.others).toEqual([]);
     expect(final.temps).toEqual([]);
+    expect(final.spares).toEqual([]);
     expect(final.seqs).toEqual(receivedSeqs);
     t.checkContent(final.seqs);
     expect(after).toMatchObject({ received: 0, stored: spooled.length, deadLettered: 0, refused: 0 });
@@ -221,8 +226,11 @@ describe.each(TRANSPORTS)('SIGTERM while the daemon stores a load from a real HE
     // It did exit before the drain could finish.
     expect(before.seqs.length, `all ${received} were stored before the second signal; raise EVENTS`).toBeLessThan(received);
     // The stores the exit interrupted may have left their hidden temporary files (one per
-    // store in flight: at most `concurrency`, 8 by default).
+    // store in flight: at most `concurrency`, 8 by default), and the writer threads their spare
+    // files (at most 8 each, two threads), which the next daemon writing there removes.
     expect(before.temps.length).toBeLessThanOrEqual(8);
+    expect(before.spares.length).toBeLessThanOrEqual(16);
+    expect(before.spareBytes).toBe(0);
 
     const second = await t.start(port);
     const recovered = await second.waitForLog((l) => l.msg === 'recovered spooled events', 'the spool recovery log line', 30_000);
