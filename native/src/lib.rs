@@ -29,6 +29,7 @@ use zenoh::liveliness::LivelinessToken;
 use zenoh::pubsub::Subscriber;
 use zenoh::query::{Query, Queryable};
 use zenoh::sample::SampleKind;
+use zenoh::qos::CongestionControl;
 use zenoh::{Config, Session, Wait};
 
 /// Bytes of samples handed to JavaScript and not yet taken by it.
@@ -574,9 +575,10 @@ impl NativeSession {
         })
     }
 
-    /// Publishes `payload` on `key`.
+    /// Publishes `payload` on `key`; with `block`, waits for room in the links' queues instead of
+    /// dropping (Zenoh's "block" congestion control; the default is "drop").
     #[napi]
-    pub fn put(&self, key: String, payload: Buffer, encoding: Option<String>) -> AsyncTask<Job> {
+    pub fn put(&self, key: String, payload: Buffer, encoding: Option<String>, block: Option<bool>) -> AsyncTask<Job> {
         let inner = self.inner.clone();
         let payload: Vec<u8> = payload.to_vec();
         job(move || {
@@ -584,6 +586,9 @@ impl NativeSession {
             let mut builder = session.put(key.as_str(), payload);
             if let Some(encoding) = encoding_of(encoding) {
                 builder = builder.encoding(encoding);
+            }
+            if block == Some(true) {
+                builder = builder.congestion_control(CongestionControl::Block);
             }
             builder.wait().map_err(|e| format!("publishing on {key}: {e}"))?;
             Ok(0)

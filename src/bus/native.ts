@@ -47,7 +47,7 @@ interface NativeSession {
   finalizeQuery(queryId: number): Promise<number>;
   declareToken(key: string): Promise<number>;
   undeclareToken(id: number): Promise<number>;
-  put(key: string, payload: Buffer, encoding: string | null): Promise<number>;
+  put(key: string, payload: Buffer, encoding: string | null, block?: boolean): Promise<number>;
   setPaused(paused: boolean): void;
   queuedBytes(): number;
   close(): Promise<number>;

@@ -6,7 +6,9 @@
  *   node native-sender.mjs <addon> <connect-endpoint> <key> <count> <bytes>
  *
  * Prints "connected" once a peer is there, waits for a line on stdin, publishes sample i
- * (`bytes` bytes of value i % 256) for i in 0..count-1, prints "done" and exits.
+ * (`bytes` bytes of value i % 256) for i in 0..count-1 with Zenoh's "block" congestion control
+ * (so that what the receiver does, not this sender's queue, decides what arrives), prints
+ * "done" and exits.
  */
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
@@ -24,7 +26,7 @@ for await (const line of lines) {
     console.log('probed');
     continue;
   }
-  for (let i = 0; i < Number(count); i++) await session.put(key, Buffer.alloc(Number(bytes), i % 256), null);
+  for (let i = 0; i < Number(count); i++) await session.put(key, Buffer.alloc(Number(bytes), i % 256), null, true);
   console.log('done');
   break;
 }
