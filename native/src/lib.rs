@@ -32,6 +32,11 @@ use zenoh::sample::SampleKind;
 use zenoh::qos::CongestionControl;
 use zenoh::{Config, Session, Wait};
 
+/// Locks `m`, also after a thread panicked while holding it (the state stays usable).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Bytes of samples handed to JavaScript and not yet taken by it.
 struct Gate {
     state: Mutex<GateState>,
@@ -45,15 +50,28 @@ struct GateState {
     closed: bool,
 }
 
+impl GateState {
+    /// Whether `bytes` may be queued now: not paused, and within the budget (a sample bigger
+    /// than the whole budget passes alone, into an empty queue).
+    fn fits(&self, bytes: usize, budget: usize) -> bool {
+        !self.paused && (self.queued == 0 || self.queued + bytes <= budget)
+    }
+
+    /// Whether the drainer may hand on a spilled sample: not paused, and below the budget.
+    fn has_room(&self, budget: usize) -> bool {
+        !self.paused && self.queued < budget
+    }
+}
+
 impl Gate {
     /// Waits until `bytes` fit (a sample bigger than the whole budget passes alone); false once closed.
     fn acquire(&self, bytes: usize) -> bool {
-        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut s = lock(&self.state);
         loop {
             if s.closed {
                 return false;
             }
-            if !s.paused && (s.queued == 0 || s.queued + bytes <= self.budget) {
+            if s.fits(bytes, self.budget) {
                 s.queued += bytes;
                 return true;
             }
@@ -63,8 +81,8 @@ impl Gate {
 
     /// Takes `bytes` if they fit now (same rule as `acquire`); never waits.
     fn try_acquire(&self, bytes: usize) -> bool {
-        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        if s.closed || s.paused || (s.queued != 0 && s.queued + bytes > self.budget) {
+        let mut s = lock(&self.state);
+        if s.closed || !s.fits(bytes, self.budget) {
             return false;
         }
         s.queued += bytes;
@@ -73,12 +91,12 @@ impl Gate {
 
     /// Waits until receiving is not paused and the queue is below its budget; false once closed.
     fn wait_room(&self) -> bool {
-        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut s = lock(&self.state);
         loop {
             if s.closed {
                 return false;
             }
-            if !s.paused && s.queued < self.budget {
+            if s.has_room(self.budget) {
                 return true;
             }
             s = self.room.wait(s).unwrap_or_else(|e| e.into_inner());
@@ -86,34 +104,34 @@ impl Gate {
     }
 
     fn has_room(&self) -> bool {
-        let s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        !s.closed && !s.paused && s.queued < self.budget
+        let s = lock(&self.state);
+        !s.closed && s.has_room(self.budget)
     }
 
     /// Takes `bytes` without waiting (after `wait_room`: a big sample may pass the budget alone).
     fn force_acquire(&self, bytes: usize) {
-        self.state.lock().unwrap_or_else(|e| e.into_inner()).queued += bytes;
+        lock(&self.state).queued += bytes;
     }
 
     fn release(&self, bytes: usize) {
-        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut s = lock(&self.state);
         s.queued = s.queued.saturating_sub(bytes);
         drop(s);
         self.room.notify_all();
     }
 
     fn set_paused(&self, paused: bool) {
-        self.state.lock().unwrap_or_else(|e| e.into_inner()).paused = paused;
+        lock(&self.state).paused = paused;
         self.room.notify_all();
     }
 
     fn close(&self) {
-        self.state.lock().unwrap_or_else(|e| e.into_inner()).closed = true;
+        lock(&self.state).closed = true;
         self.room.notify_all();
     }
 
     fn queued(&self) -> usize {
-        self.state.lock().unwrap_or_else(|e| e.into_inner()).queued
+        lock(&self.state).queued
     }
 }
 
@@ -153,7 +171,7 @@ const SPILL_INLINE_BYTES: usize = 16 * 1024;
 
 impl Spill {
     fn lock(&self) -> MutexGuard<'_, SpillState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.state)
     }
 
     /// Appends one record; the caller holds the lock.
@@ -290,7 +308,14 @@ struct Inner {
 
 impl Inner {
     fn session(&self) -> std::result::Result<Session, String> {
-        self.session.lock().unwrap_or_else(|e| e.into_inner()).clone().ok_or_else(|| "the Zenoh session is not open".to_string())
+        lock(&self.session).clone().ok_or_else(|| "the Zenoh session is not open".to_string())
+    }
+
+    /// Runs `f` on the open query `id` (a reply or an error reply).
+    fn with_query(&self, id: u32, f: impl FnOnce(&Query) -> std::result::Result<(), String>) -> std::result::Result<(), String> {
+        let queries = lock(&self.queries);
+        let query = queries.get(&id).ok_or_else(|| format!("query {id} is gone"))?;
+        f(query)
     }
 
     fn id(&self) -> u32 {
@@ -370,7 +395,7 @@ impl NativeSession {
                 config.insert_json5(key, value).map_err(|e| format!("Zenoh setting {key}={value}: {e}"))?;
             }
             let session = zenoh::open(config).wait().map_err(|e| format!("opening the Zenoh session: {e}"))?;
-            *inner.session.lock().unwrap_or_else(|e| e.into_inner()) = Some(session);
+            *lock(&inner.session) = Some(session);
             Ok(0)
         })
     }
@@ -437,7 +462,7 @@ impl NativeSession {
                     return Err(format!("declaring a subscriber on {key}: {e}"));
                 }
             };
-            inner.subscribers.lock().unwrap_or_else(|e| e.into_inner()).insert(id, subscriber);
+            lock(&inner.subscribers).insert(id, subscriber);
             Ok(id)
         }))
     }
@@ -446,7 +471,7 @@ impl NativeSession {
     pub fn unsubscribe(&self, id: u32) -> AsyncTask<Job> {
         let inner = self.inner.clone();
         job(move || {
-            let subscriber = inner.subscribers.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+            let subscriber = lock(&inner.subscribers).remove(&id);
             inner.spill.lock().targets.remove(&id);
             if let Some(subscriber) = subscriber {
                 subscriber.undeclare().wait().map_err(|e| format!("undeclaring a subscriber: {e}"))?;
@@ -480,16 +505,16 @@ impl NativeSession {
                 .callback(move |query: Query| {
                     let id = ids.id();
                     let msg = QueryMsg { id, key: query.key_expr().as_str().to_string(), payload: query.payload().map(|p| p.to_bytes().into_owned()) };
-                    queries.lock().unwrap_or_else(|e| e.into_inner()).insert(id, query);
+                    lock(&queries).insert(id, query);
                     if tsfn.call(msg, ThreadsafeFunctionCallMode::NonBlocking) != Status::Ok {
                         // Dropping the query finalises it: the querier gets no reply instead of waiting.
-                        queries.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+                        lock(&queries).remove(&id);
                     }
                 })
                 .wait()
                 .map_err(|e| format!("declaring a queryable on {key}: {e}"))?;
             let id = inner.id();
-            inner.queryables.lock().unwrap_or_else(|e| e.into_inner()).insert(id, queryable);
+            lock(&inner.queryables).insert(id, queryable);
             Ok(id)
         }))
     }
@@ -498,7 +523,7 @@ impl NativeSession {
     pub fn undeclare_queryable(&self, id: u32) -> AsyncTask<Job> {
         let inner = self.inner.clone();
         job(move || {
-            let queryable = inner.queryables.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+            let queryable = lock(&inner.queryables).remove(&id);
             if let Some(queryable) = queryable {
                 queryable.undeclare().wait().map_err(|e| format!("undeclaring a queryable: {e}"))?;
             }
@@ -512,13 +537,13 @@ impl NativeSession {
         let inner = self.inner.clone();
         let payload: Vec<u8> = payload.to_vec();
         job(move || {
-            let queries = inner.queries.lock().unwrap_or_else(|e| e.into_inner());
-            let query = queries.get(&query_id).ok_or_else(|| format!("query {query_id} is gone"))?;
-            let mut builder = query.reply(key.as_str(), payload);
-            if let Some(encoding) = encoding_of(encoding) {
-                builder = builder.encoding(encoding);
-            }
-            builder.wait().map_err(|e| format!("replying on {key}: {e}"))?;
+            inner.with_query(query_id, |query| {
+                let mut builder = query.reply(key.as_str(), payload);
+                if let Some(encoding) = encoding_of(encoding) {
+                    builder = builder.encoding(encoding);
+                }
+                builder.wait().map_err(|e| format!("replying on {key}: {e}"))
+            })?;
             Ok(0)
         })
     }
@@ -529,13 +554,13 @@ impl NativeSession {
         let inner = self.inner.clone();
         let payload: Vec<u8> = payload.to_vec();
         job(move || {
-            let queries = inner.queries.lock().unwrap_or_else(|e| e.into_inner());
-            let query = queries.get(&query_id).ok_or_else(|| format!("query {query_id} is gone"))?;
-            let mut builder = query.reply_err(payload);
-            if let Some(encoding) = encoding_of(encoding) {
-                builder = builder.encoding(encoding);
-            }
-            builder.wait().map_err(|e| format!("sending an error reply: {e}"))?;
+            inner.with_query(query_id, |query| {
+                let mut builder = query.reply_err(payload);
+                if let Some(encoding) = encoding_of(encoding) {
+                    builder = builder.encoding(encoding);
+                }
+                builder.wait().map_err(|e| format!("sending an error reply: {e}"))
+            })?;
             Ok(0)
         })
     }
@@ -545,7 +570,7 @@ impl NativeSession {
     pub fn finalize_query(&self, query_id: u32) -> AsyncTask<Job> {
         let inner = self.inner.clone();
         job(move || {
-            let query = inner.queries.lock().unwrap_or_else(|e| e.into_inner()).remove(&query_id);
+            let query = lock(&inner.queries).remove(&query_id);
             drop(query);
             Ok(0)
         })
@@ -558,7 +583,7 @@ impl NativeSession {
             let session = inner.session()?;
             let token = session.liveliness().declare_token(key.as_str()).wait().map_err(|e| format!("declaring a liveliness token on {key}: {e}"))?;
             let id = inner.id();
-            inner.tokens.lock().unwrap_or_else(|e| e.into_inner()).insert(id, token);
+            lock(&inner.tokens).insert(id, token);
             Ok(id)
         })
     }
@@ -567,7 +592,7 @@ impl NativeSession {
     pub fn undeclare_token(&self, id: u32) -> AsyncTask<Job> {
         let inner = self.inner.clone();
         job(move || {
-            let token = inner.tokens.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+            let token = lock(&inner.tokens).remove(&id);
             if let Some(token) = token {
                 token.undeclare().wait().map_err(|e| format!("undeclaring a liveliness token: {e}"))?;
             }
@@ -640,20 +665,20 @@ impl NativeSession {
             }
             inner.spill.written.notify_all();
             inner.spill.drained.notify_all();
-            let queryables: Vec<_> = inner.queryables.lock().unwrap_or_else(|e| e.into_inner()).drain().map(|(_, q)| q).collect();
-            let subscribers: Vec<_> = inner.subscribers.lock().unwrap_or_else(|e| e.into_inner()).drain().map(|(_, s)| s).collect();
-            let tokens: Vec<_> = inner.tokens.lock().unwrap_or_else(|e| e.into_inner()).drain().map(|(_, t)| t).collect();
+            let queryables: Vec<_> = lock(&inner.queryables).drain().map(|(_, q)| q).collect();
+            let subscribers: Vec<_> = lock(&inner.subscribers).drain().map(|(_, s)| s).collect();
+            let tokens: Vec<_> = lock(&inner.tokens).drain().map(|(_, t)| t).collect();
             for queryable in queryables {
                 let _ = queryable.undeclare().wait();
             }
-            inner.queries.lock().unwrap_or_else(|e| e.into_inner()).clear();
+            lock(&inner.queries).clear();
             for subscriber in subscribers {
                 let _ = subscriber.undeclare().wait();
             }
             for token in tokens {
                 let _ = token.undeclare().wait();
             }
-            let session = inner.session.lock().unwrap_or_else(|e| e.into_inner()).take();
+            let session = lock(&inner.session).take();
             if let Some(session) = session {
                 session.close().wait().map_err(|e| format!("closing the Zenoh session: {e}"))?;
             }
