@@ -237,6 +237,8 @@ interface Item {
   spoolId: SpoolRecordId | undefined;
   /** True while its spool append is in flight. */
   spooling: boolean;
+  /** Lets go of the received sample's place in the bus's receive budget (see `Sample.hold`). */
+  letGo: (() => void) | undefined;
 }
 
 /** Base class of archivers: implement {@link DataArchiver.store}. */
@@ -391,11 +393,14 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
   feed(source: string, data: PyValue, sample?: Partial<SampleInfo>): void {
     this.#stats.received++;
     const receivedAt = sample?.receivedAt ?? Date.now();
+    // The sample keeps counting against the bus's receive budget until the event is done with.
+    const letGo = sample?.hold?.();
     const item = this.#itemFor(source, data, sample?.raw, sample?.key, receivedAt, undefined, sample?.owned === true);
     if (item instanceof ArchiverError) {
-      this.#deadLetterNow({ source, event: data, raw: sample?.raw, key: sample?.key, receivedAt, error: item, attempts: 0 });
+      this.#deadLetterNow({ source, event: data, raw: sample?.raw, key: sample?.key, receivedAt, error: item, attempts: 0 }, letGo);
       return;
     }
+    item.letGo = letGo;
     this.#admit(item);
   }
 
@@ -428,6 +433,7 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
       memBytes: 0,
       spoolId,
       spooling: false,
+      letGo: undefined,
     };
   }
 
@@ -476,14 +482,17 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
       return;
     }
     this.#spooledWaiting++;
-    // Only the record is kept until it is written; the decoded event is let go now.
+    // Only the record is kept until it is written (then its bytes are let go too); the decoded
+    // event is let go now.
     const source = item.source;
     spool.append(spoolRecord(item), {}).then(
       () => {
+        freeRaw(item);
         this.#stats.durable++;
         this.#wakePump();
       },
       (err: unknown) => {
+        freeRaw(item);
         this.#spooledWaiting--;
         this.#refuse(source, err);
       },
@@ -617,7 +626,7 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
 
   protected override onUndecodable(source: string, sample: SampleInfo, error: ArchiverError): void {
     this.#stats.received++;
-    this.#deadLetterNow({ source, event: undefined, raw: sample.raw, key: sample.key, receivedAt: sample.receivedAt, error, attempts: 0 });
+    this.#deadLetterNow({ source, event: undefined, raw: sample.raw, key: sample.key, receivedAt: sample.receivedAt, error, attempts: 0 }, sample.hold?.());
   }
 
   protected override async onStop(): Promise<void> {
@@ -654,6 +663,7 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
             kept++;
             item.done = true;
             this.#pending.delete(item);
+            takeLetGo(item)?.();
             return;
           }
           deadLettered++;
@@ -856,6 +866,9 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
       return;
     }
     this.#stats.retried++;
+    // An event that waits for a retry no longer counts against the bus's receive budget: one
+    // failing actor must not hold up the others' events (its own memory budget still applies).
+    takeLetGo(item)?.();
     const delay = this.#draining ? 0 : backoffDelay(item.attempts, this.#backoff);
     this.logger.warn(
       { source: item.source, attempt: item.attempts, maxRetries, delayMs: delay, code: errorCode(err), err },
@@ -881,6 +894,7 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
   #onStorageFault(item: Item, err: unknown, code: string): void {
     this.#stats.storageFaults++;
     item.faultRetries++;
+    takeLetGo(item)?.();
     const now = Date.now();
     if (this.#fault === undefined) {
       this.#fault = { code, message: err instanceof Error ? err.message : String(err), since: now, lastLog: now, events: 1 };
@@ -933,10 +947,13 @@ export abstract class DataArchiver<O extends DataArchiverOptions = DataArchiverO
     this.#release(item);
   }
 
-  #deadLetterNow(entry: DeadLetterItem): void {
+  #deadLetterNow(entry: DeadLetterItem, letGo?: () => void): void {
     const marker = { done: false } as unknown as Item;
     this.#pending.add(marker);
-    void this.#writeDeadLetter(entry).finally(() => this.#pending.delete(marker));
+    void this.#writeDeadLetter(entry).finally(() => {
+      this.#pending.delete(marker);
+      letGo?.();
+    });
   }
 
   async #writeDeadLetter(entry: DeadLetterItem): Promise<void> {
@@ -998,6 +1015,13 @@ interface DeadLetterItem {
   readonly attempts: number;
 }
 
+/** The item's hold on the bus's receive budget, taken off it (to be called once). */
+function takeLetGo(item: Item): (() => void) | undefined {
+  const letGo = item.letGo;
+  item.letGo = undefined;
+  return letGo;
+}
+
 /** Below this, the garbage collector frees a buffer soon enough. */
 const FREE_RAW_MIN_BYTES = 64 * 1024;
 
@@ -1008,6 +1032,7 @@ const FREE_RAW_MIN_BYTES = 64 * 1024;
  * let hundreds of MiB of finished events stay resident.
  */
 function freeRaw(item: Item): void {
+  takeLetGo(item)?.();
   const raw = item.raw;
   if (!item.rawOwned || raw === undefined || raw.byteLength < FREE_RAW_MIN_BYTES) return;
   const buffer = raw.buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer; detached?: boolean };

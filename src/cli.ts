@@ -21,6 +21,7 @@ import { Boss, prepareActors, type PreparedActor } from './boss.js';
 import { exposeBoss, uniqueInstanceName } from './boss-hero.js';
 import { heroNameProblem } from './heros/hero-server.js';
 import type { Bus } from './bus/bus.js';
+import type { NativeZenohBusOptions } from './bus/native.js';
 import { DeadLetterStore } from './dead-letter.js';
 import { replayDeadLetters } from './dead-letter-replay.js';
 import { setSpareFiles, setWriteThreads } from './storage/write-workers.js';
@@ -92,9 +93,11 @@ Options of run (BOSS's -u, -e, --realm, --name, --no-autostart and --log work as
   --max-message-bytes <n>  Largest event accepted (default 1 GiB + 1 MiB through the bridge,
                            Zenoh's 1 GiB with --bus native)
   --receive-buffer-bytes <n>
-                           In-process session: bytes of received events that may wait in
-                           memory for the daemon's thread (default 64 MiB); the rest goes to
-                           a spill file in <state-dir>/receive-spill
+                           In-process session: bytes of received events the daemon may hold
+                           in memory until they are stored (default 32 MiB); the rest waits
+                           in a spill file in <state-dir>/receive-spill
+  --receive-buffer-events <n>
+                           The same, in events (default 2048)
   --realm <name>           HEROS realm (default heros)
   --root <dir>             Folder every archived file must be inside (default /)
   --state-dir <dir>        State folder (default $STATE_DIRECTORY or ./.heros-archiver)
@@ -116,6 +119,7 @@ const RUN_OPTIONS = {
   'bridge-cfg': { type: 'string', multiple: true },
   'max-message-bytes': { type: 'string' },
   'receive-buffer-bytes': { type: 'string' },
+  'receive-buffer-events': { type: 'string' },
   realm: { type: 'string' },
   root: { type: 'string' },
   'state-dir': { type: 'string' },
@@ -457,10 +461,15 @@ async function runCommand(args: readonly string[], io: CliIO): Promise<number> {
   if (busKind !== 'bridge' && (values.zenoh !== undefined || values['bridge-ws'] !== undefined)) {
     throw new ArchiverError('ARCHIVER_USAGE', `--zenoh and --bridge-ws name a bridge; --bus ${busKind} uses none`);
   }
-  if (busKind !== 'native' && values['receive-buffer-bytes'] !== undefined) {
-    throw new ArchiverError('ARCHIVER_USAGE', `--receive-buffer-bytes applies to the in-process Zenoh session (--bus native), not to --bus ${busKind}`);
+  for (const flag of ['receive-buffer-bytes', 'receive-buffer-events'] as const) {
+    if (busKind !== 'native' && values[flag] !== undefined) {
+      throw new ArchiverError('ARCHIVER_USAGE', `--${flag} applies to the in-process Zenoh session (--bus native), not to --bus ${busKind}`);
+    }
   }
-  const receiveBufferBytes = values['receive-buffer-bytes'] === undefined ? undefined : positiveInt(values['receive-buffer-bytes'], '--receive-buffer-bytes');
+  const receiveBuffer = {
+    ...(values['receive-buffer-bytes'] !== undefined ? { maxQueuedBytes: positiveInt(values['receive-buffer-bytes'], '--receive-buffer-bytes') } : {}),
+    ...(values['receive-buffer-events'] !== undefined ? { maxQueuedSamples: positiveInt(values['receive-buffer-events'], '--receive-buffer-events') } : {}),
+  };
   const httpAddress = parseHttpOption(values.http);
   // Like BOSS: an exposed daemon needs a name; without --name it gets <hostname>_<random>.
   const name = values.name ?? (values.expose ? uniqueInstanceName() : undefined);
@@ -599,7 +608,7 @@ async function runCommand(args: readonly string[], io: CliIO): Promise<number> {
     void notifier.status(
       busKind === 'memory' ? 'opening the in-process bus' : busKind === 'native' ? 'opening the in-process Zenoh session' : values.zenoh ? `connecting to the Zenoh bridge at ${values.zenoh}` : 'starting the Zenoh bridge',
     );
-    const bus = await openBus(values, busKind, receiveBufferBytes, logger, teardown, stopController.signal);
+    const bus = await openBus(values, busKind, receiveBuffer, logger, teardown, stopController.signal);
     if ('spilledBytes' in bus && 'spilledTotal' in bus) spillSource = bus as unknown as { spilledBytes: number; spilledTotal: number };
     const monitor = new BusMonitor(bus);
     busMonitor = monitor;
@@ -686,7 +695,7 @@ function positiveInt(text: string, flag: string): number {
   return n;
 }
 
-async function openBus(values: { zenoh?: string | undefined; 'state-dir'?: string | undefined; 'bridge-listen'?: string[] | undefined; 'bridge-connect'?: string[] | undefined; 'bridge-config'?: string | undefined; 'no-multicast-scouting'?: boolean | undefined; 'bridge-ws'?: string | undefined; 'bridge-cfg'?: string[] | undefined; 'max-message-bytes'?: string | undefined }, busKind: 'bridge' | 'native' | 'memory', receiveBufferBytes: number | undefined, logger: Logger, teardown: (() => Promise<void>)[], signal: AbortSignal): Promise<Bus> {
+async function openBus(values: { zenoh?: string | undefined; 'state-dir'?: string | undefined; 'bridge-listen'?: string[] | undefined; 'bridge-connect'?: string[] | undefined; 'bridge-config'?: string | undefined; 'no-multicast-scouting'?: boolean | undefined; 'bridge-ws'?: string | undefined; 'bridge-cfg'?: string[] | undefined; 'max-message-bytes'?: string | undefined }, busKind: 'bridge' | 'native' | 'memory', receiveBuffer: Pick<NativeZenohBusOptions, 'maxQueuedBytes' | 'maxQueuedSamples'>, logger: Logger, teardown: (() => Promise<void>)[], signal: AbortSignal): Promise<Bus> {
   if (busKind === 'memory') {
     const { MemoryBus } = await import('./bus/memory.js');
     const bus = new MemoryBus();
@@ -704,7 +713,7 @@ async function openBus(values: { zenoh?: string | undefined; 'state-dir'?: strin
       ...(values['bridge-config'] !== undefined ? { configFile: values['bridge-config'] } : {}),
       ...(values['no-multicast-scouting'] ? { multicastScouting: false } : {}),
       cfg,
-      ...(receiveBufferBytes !== undefined ? { maxQueuedBytes: receiveBufferBytes } : {}),
+      ...receiveBuffer,
       spillFolder: path.join(stateDir(values), 'receive-spill'),
       logger,
     });

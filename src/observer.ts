@@ -75,6 +75,8 @@ export interface SampleInfo {
   readonly raw: Uint8Array;
   /** `raw` has a buffer of its own that may be released once the event is done (see `Sample.owned`). */
   readonly owned?: boolean;
+  /** Keeps the sample counted against the bus's receive budget until the returned function is called (see `Sample.hold`); only during `receive`. */
+  readonly hold?: () => () => void;
 }
 
 /** Base class of every actor. */
@@ -159,7 +161,7 @@ export abstract class EventObserver<O extends EventObserverOptions = EventObserv
       this.#lastKey = sample.key;
       this.#lastSource = source;
     }
-    const info: SampleInfo = { key: sample.key, receivedAt: sample.receivedAt, raw: sample.payload, owned: sample.owned === true };
+    const info: SampleInfo = { key: sample.key, receivedAt: sample.receivedAt, raw: sample.payload, owned: sample.owned === true, hold: sample.hold };
     let value: PyValue;
     try {
       value = decodeHeros(sample.payload);

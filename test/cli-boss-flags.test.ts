@@ -167,6 +167,12 @@ describe('BOSS command-line flags', () => {
     const notANumber = capture();
     expect(await main(['run', '--receive-buffer-bytes', 'lots'], notANumber)).toBe(EXIT.USAGE);
     expect(notANumber.stderr).toContain('--receive-buffer-bytes must be a positive whole number');
+    const events = capture();
+    expect(await main(['run', '--bus', 'bridge', '--receive-buffer-events', '100'], events)).toBe(EXIT.USAGE);
+    expect(events.stderr).toContain('--receive-buffer-events applies to the in-process Zenoh session (--bus native), not to --bus bridge');
+    const noEvents = capture();
+    expect(await main(['run', '--receive-buffer-events', '0'], noEvents)).toBe(EXIT.USAGE);
+    expect(noEvents.stderr).toContain('--receive-buffer-events must be a positive whole number');
   });
 
   it("runs an operator's BOSS command line: -u file:///… --realm lab --name … --no-autostart --log WARNING", async () => {

@@ -4,8 +4,9 @@
 //! reply, close) runs on the libuv thread pool and returns a promise, so the JavaScript thread
 //! never blocks on Zenoh.
 //!
-//! Flow control: samples queued for JavaScript count against a byte budget. A sample that does
-//! not fit, or any sample while receiving is paused, goes to a spill file (an unlinked file in
+//! Flow control: samples handed to JavaScript count against a byte and a sample budget until
+//! JavaScript releases them (`release`, once it is done with them: stored, or given up). A
+//! sample that does not fit, or any sample while receiving is paused, goes to a spill file (an unlinked file in
 //! a folder given at construction, so that nothing is left behind) and is handed on, in arrival
 //! order, by a drainer thread once there is room. Zenoh's receive task is never held for long:
 //! held beyond Zenoh's lease (10 s), it would cost the link and what is in flight on it. Without
@@ -37,29 +38,38 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Bytes of samples handed to JavaScript and not yet taken by it.
+/// Samples handed to JavaScript (queued for its thread, or held by it) and not yet released.
 struct Gate {
     state: Mutex<GateState>,
     room: Condvar,
     budget: usize,
+    max_samples: usize,
 }
 
 struct GateState {
     queued: usize,
+    samples: usize,
     paused: bool,
     closed: bool,
 }
 
 impl GateState {
-    /// Whether `bytes` may be queued now: not paused, and within the budget (a sample bigger
-    /// than the whole budget passes alone, into an empty queue).
-    fn fits(&self, bytes: usize, budget: usize) -> bool {
-        !self.paused && (self.queued == 0 || self.queued + bytes <= budget)
+    /// Whether `bytes` may be queued now: not paused, and within both budgets (a sample bigger
+    /// than the whole byte budget passes alone, into an empty queue).
+    fn fits(&self, bytes: usize, budget: usize, max_samples: usize) -> bool {
+        !self.paused && (self.samples == 0 || (self.queued + bytes <= budget && self.samples < max_samples))
     }
 
-    /// Whether the drainer may hand on a spilled sample: not paused, and below the budget.
-    fn has_room(&self, budget: usize) -> bool {
-        !self.paused && self.queued < budget
+    /// Whether the drainer may hand on a spilled sample: not paused, and below both budgets.
+    fn has_room(&self, budget: usize, max_samples: usize) -> bool {
+        !self.paused && self.queued < budget && self.samples < max_samples
+    }
+
+    /// Whether the drainer may start handing on spilled samples again: not paused, and down to
+    /// three quarters of both budgets. It then hands on until they are used up, so that samples
+    /// reach JavaScript in batches rather than one per sample given back.
+    fn has_low_room(&self, budget: usize, max_samples: usize) -> bool {
+        !self.paused && self.queued <= budget / 4 * 3 && self.samples <= max_samples / 4 * 3
     }
 }
 
@@ -71,8 +81,9 @@ impl Gate {
             if s.closed {
                 return false;
             }
-            if s.fits(bytes, self.budget) {
+            if s.fits(bytes, self.budget, self.max_samples) {
                 s.queued += bytes;
+                s.samples += 1;
                 return true;
             }
             s = self.room.wait(s).unwrap_or_else(|e| e.into_inner());
@@ -82,21 +93,23 @@ impl Gate {
     /// Takes `bytes` if they fit now (same rule as `acquire`); never waits.
     fn try_acquire(&self, bytes: usize) -> bool {
         let mut s = lock(&self.state);
-        if s.closed || !s.fits(bytes, self.budget) {
+        if s.closed || !s.fits(bytes, self.budget, self.max_samples) {
             return false;
         }
         s.queued += bytes;
+        s.samples += 1;
         true
     }
 
-    /// Waits until receiving is not paused and the queue is below its budget; false once closed.
-    fn wait_room(&self) -> bool {
+    /// Waits until receiving is not paused and the queue is down to three quarters of its
+    /// budgets (`has_low_room`); false once closed.
+    fn wait_low_room(&self) -> bool {
         let mut s = lock(&self.state);
         loop {
             if s.closed {
                 return false;
             }
-            if s.has_room(self.budget) {
+            if s.has_low_room(self.budget, self.max_samples) {
                 return true;
             }
             s = self.room.wait(s).unwrap_or_else(|e| e.into_inner());
@@ -105,17 +118,21 @@ impl Gate {
 
     fn has_room(&self) -> bool {
         let s = lock(&self.state);
-        !s.closed && s.has_room(self.budget)
+        !s.closed && s.has_room(self.budget, self.max_samples)
     }
 
-    /// Takes `bytes` without waiting (after `wait_room`: a big sample may pass the budget alone).
+    /// Takes `bytes` without waiting (after `wait_low_room`: a big sample may pass the budget alone).
     fn force_acquire(&self, bytes: usize) {
-        lock(&self.state).queued += bytes;
+        let mut s = lock(&self.state);
+        s.queued += bytes;
+        s.samples += 1;
     }
 
-    fn release(&self, bytes: usize) {
+    /// Gives back `samples` samples of `bytes` in all.
+    fn release(&self, bytes: usize, samples: usize) {
         let mut s = lock(&self.state);
         s.queued = s.queued.saturating_sub(bytes);
+        s.samples = s.samples.saturating_sub(samples);
         drop(s);
         self.room.notify_all();
     }
@@ -130,8 +147,9 @@ impl Gate {
         self.room.notify_all();
     }
 
-    fn queued(&self) -> usize {
-        lock(&self.state).queued
+    fn queued(&self) -> (usize, usize) {
+        let s = lock(&self.state);
+        (s.queued, s.samples)
     }
 }
 
@@ -151,8 +169,18 @@ struct Spill {
 #[derive(Default)]
 struct SpillState {
     file: Option<File>,
+    /// Logical end of the records (the file, then `wbuf`).
     write_pos: u64,
+    /// Where the oldest record not yet read back starts.
     read_pos: u64,
+    /// Bytes of the logical stream that are in the file; `wbuf` holds `flushed..write_pos`.
+    flushed: u64,
+    /// Small records not written to the file yet: most spills are short, and are read back
+    /// from here without a system call.
+    wbuf: Vec<u8>,
+    /// Read-ahead from the file, covering `rbuf_pos..rbuf_pos + rbuf.len()`.
+    rbuf: Vec<u8>,
+    rbuf_pos: u64,
     records: u64,
     /// Each subscriber's function, for the drainer.
     targets: HashMap<u32, SampleFn>,
@@ -166,8 +194,12 @@ struct SpillState {
 /// A spill record: subscriber id (u32), DELETE (u8), receive time (f64 ms), key length (u32),
 /// payload length (u64), all little-endian, then the key and the payload.
 const RECORD_HEADER: usize = 4 + 1 + 8 + 4 + 8;
-/// Payloads up to this size are written with their header in one system call.
+/// Records up to this size are gathered in memory and written to the file together.
 const SPILL_INLINE_BYTES: usize = 16 * 1024;
+/// The most gathered before they are written (one system call).
+const SPILL_WBUF_BYTES: usize = 1 << 20;
+/// Read-ahead when reading records back from the file.
+const SPILL_RBUF_BYTES: usize = 256 * 1024;
 
 impl Spill {
     fn lock(&self) -> MutexGuard<'_, SpillState> {
@@ -185,10 +217,14 @@ impl Spill {
             let _ = std::fs::remove_file(&path);
             st.file = Some(file);
         }
-        // Small samples in one write (a copy is cheaper than a system call); large ones after
-        // their header, without a copy.
-        let inline = msg.payload.len() <= SPILL_INLINE_BYTES;
-        let mut head = Vec::with_capacity(RECORD_HEADER + msg.key.len() + if inline { msg.payload.len() } else { 0 });
+        let size = RECORD_HEADER + msg.key.len() + msg.payload.len();
+        // Small records are gathered in memory (a copy is cheaper than a system call); large
+        // ones go to the file after what was gathered, without a copy.
+        let inline = size <= SPILL_INLINE_BYTES;
+        if !inline || st.wbuf.len() + size > SPILL_WBUF_BYTES {
+            Spill::flush(st)?;
+        }
+        let mut head = Vec::with_capacity(RECORD_HEADER + msg.key.len());
         head.extend_from_slice(&id.to_le_bytes());
         head.push(msg.delete as u8);
         head.extend_from_slice(&msg.received_ms.to_le_bytes());
@@ -196,53 +232,114 @@ impl Spill {
         head.extend_from_slice(&(msg.payload.len() as u64).to_le_bytes());
         head.extend_from_slice(msg.key.as_bytes());
         if inline {
-            head.extend_from_slice(&msg.payload);
+            st.wbuf.extend_from_slice(&head);
+            st.wbuf.extend_from_slice(&msg.payload);
+        } else {
+            let file = st.file.as_ref().ok_or("no spill file")?;
+            file.write_all_at(&head, st.flushed).map_err(|e| format!("writing the receive spill file: {e}"))?;
+            file.write_all_at(&msg.payload, st.flushed + head.len() as u64).map_err(|e| format!("writing the receive spill file: {e}"))?;
+            st.flushed += size as u64;
         }
-        let file = st.file.as_ref().ok_or("no spill file")?;
-        file.write_all_at(&head, st.write_pos).map_err(|e| format!("writing the receive spill file: {e}"))?;
-        if !inline {
-            file.write_all_at(&msg.payload, st.write_pos + head.len() as u64).map_err(|e| format!("writing the receive spill file: {e}"))?;
-        }
-        st.write_pos += (RECORD_HEADER + msg.key.len() + msg.payload.len()) as u64;
+        st.write_pos += size as u64;
         st.records += 1;
         st.spilled_total += 1;
         Ok(())
     }
 
+    /// Writes the gathered records to the file (those already read back are skipped).
+    fn flush(st: &mut SpillState) -> std::result::Result<(), String> {
+        if st.wbuf.is_empty() {
+            return Ok(());
+        }
+        let skip = (st.read_pos.saturating_sub(st.flushed) as usize).min(st.wbuf.len());
+        let file = st.file.as_ref().ok_or("no spill file")?;
+        file.write_all_at(&st.wbuf[skip..], st.flushed + skip as u64).map_err(|e| format!("writing the receive spill file: {e}"))?;
+        st.flushed += st.wbuf.len() as u64;
+        st.wbuf.clear();
+        Ok(())
+    }
+
+    /// Fills `out` with the stream's bytes at `pos` (one record's part: all in the file, or all gathered).
+    fn fetch(st: &mut SpillState, pos: u64, out: &mut [u8]) -> std::result::Result<(), String> {
+        let n = out.len();
+        if pos >= st.flushed {
+            let at = (pos - st.flushed) as usize;
+            let src = st.wbuf.get(at..at + n).ok_or("a spilled record is cut short")?;
+            out.copy_from_slice(src);
+            return Ok(());
+        }
+        let in_rbuf = pos >= st.rbuf_pos && pos + n as u64 <= st.rbuf_pos + st.rbuf.len() as u64;
+        if !in_rbuf {
+            let file = st.file.as_ref().ok_or("no spill file")?;
+            if n >= SPILL_RBUF_BYTES {
+                return file.read_exact_at(out, pos).map_err(|e| format!("reading the receive spill file: {e}"));
+            }
+            let len = (st.flushed - pos).min(SPILL_RBUF_BYTES as u64) as usize;
+            st.rbuf.resize(len, 0);
+            st.rbuf_pos = pos;
+            let file = st.file.as_ref().ok_or("no spill file")?;
+            file.read_exact_at(&mut st.rbuf[..len], pos).map_err(|e| format!("reading the receive spill file: {e}"))?;
+        }
+        let at = (pos - st.rbuf_pos) as usize;
+        let src = st.rbuf.get(at..at + n).ok_or("a spilled record is cut short")?;
+        out.copy_from_slice(src);
+        Ok(())
+    }
+
     /// Reads the oldest record; the caller holds the lock.
     fn read(st: &mut SpillState) -> std::result::Result<(u32, bool, f64, String, Vec<u8>), String> {
-        let file = st.file.as_ref().ok_or("no spill file")?;
         let mut head = [0u8; RECORD_HEADER];
-        file.read_exact_at(&mut head, st.read_pos).map_err(|e| format!("reading the receive spill file: {e}"))?;
+        let pos = st.read_pos;
+        Spill::fetch(st, pos, &mut head)?;
         let id = u32::from_le_bytes(head[0..4].try_into().unwrap_or_default());
         let delete = head[4] != 0;
         let received_ms = f64::from_le_bytes(head[5..13].try_into().unwrap_or_default());
         let key_len = u32::from_le_bytes(head[13..17].try_into().unwrap_or_default()) as usize;
         let payload_len = u64::from_le_bytes(head[17..25].try_into().unwrap_or_default()) as usize;
         let mut key = vec![0u8; key_len];
-        file.read_exact_at(&mut key, st.read_pos + RECORD_HEADER as u64).map_err(|e| format!("reading the receive spill file: {e}"))?;
+        Spill::fetch(st, pos + RECORD_HEADER as u64, &mut key)?;
         let mut payload = vec![0u8; payload_len];
-        file.read_exact_at(&mut payload, st.read_pos + (RECORD_HEADER + key_len) as u64).map_err(|e| format!("reading the receive spill file: {e}"))?;
+        Spill::fetch(st, pos + (RECORD_HEADER + key_len) as u64, &mut payload)?;
         let key = String::from_utf8(key).map_err(|e| format!("a spilled key is not UTF-8: {e}"))?;
         st.read_pos += (RECORD_HEADER + key_len + payload_len) as u64;
         st.records -= 1;
         if st.records == 0 {
             // Empty again: start over at the beginning, giving the space back.
-            if let Some(file) = st.file.as_ref() {
-                let _ = file.set_len(0);
+            if st.flushed > 0 {
+                if let Some(file) = st.file.as_ref() {
+                    let _ = file.set_len(0);
+                }
             }
-            st.read_pos = 0;
-            st.write_pos = 0;
+            st.reset();
         }
         Ok((id, delete, received_ms, key, payload))
     }
 }
 
+impl SpillState {
+    /// Positions back to the start, nothing gathered or read ahead.
+    fn reset(&mut self) {
+        self.records = 0;
+        self.read_pos = 0;
+        self.write_pos = 0;
+        self.flushed = 0;
+        self.wbuf.clear();
+        self.rbuf.clear();
+        self.rbuf_pos = 0;
+    }
+}
+
 /// Hands spilled samples on, oldest first, whenever the queue has room. One per session.
 fn drain(spill: Arc<Spill>, gate: Arc<Gate>) {
+    // Whether there was room at the last look: hands on until the budgets are used up, then
+    // waits until they are down to three quarters.
+    let mut room = false;
     loop {
-        if !gate.wait_room() {
-            return;
+        if !room {
+            if !gate.wait_low_room() {
+                return;
+            }
+            room = true;
         }
         let mut st = spill.lock();
         while st.records == 0 && !st.closed {
@@ -252,27 +349,26 @@ fn drain(spill: Arc<Spill>, gate: Arc<Gate>) {
             return;
         }
         if !gate.has_room() {
-            // Paused, or filled by direct deliveries meanwhile: wait for room again.
+            // Paused, or the budgets used up: wait for room again.
+            room = false;
             continue;
         }
         match Spill::read(&mut st) {
             Ok((id, delete, received_ms, key, payload)) => {
                 let cost = payload.len() + key.len() + 64;
                 gate.force_acquire(cost);
-                let msg = SampleMsg { key, payload, delete, received_ms, cost, gate: gate.clone() };
+                let msg = SampleMsg { key, payload, delete, received_ms, cost };
                 // Under the lock, so that a sample delivered directly cannot overtake it.
                 let delivered = st.targets.get(&id).map(|f| f.call(msg, ThreadsafeFunctionCallMode::NonBlocking) == Status::Ok);
                 if delivered != Some(true) {
-                    gate.release(cost);
+                    gate.release(cost, 1);
                 }
                 spill.drained.notify_all();
             }
             Err(err) => {
                 // A spill file that cannot be read back: what it holds is lost; say so, start over.
                 st.failed = Some(err);
-                st.records = 0;
-                st.read_pos = 0;
-                st.write_pos = 0;
+                st.reset();
                 st.file = None;
                 spill.drained.notify_all();
             }
@@ -286,7 +382,6 @@ struct SampleMsg {
     delete: bool,
     received_ms: f64,
     cost: usize,
-    gate: Arc<Gate>,
 }
 
 struct QueryMsg {
@@ -362,16 +457,21 @@ pub struct NativeSession {
 
 #[napi]
 impl NativeSession {
-    /// `maxQueuedBytes`: the byte budget of samples waiting for JavaScript; `spillFolder` (none:
-    /// no spilling) and `spillLimitBytes`: where and how much of the rest goes to disk.
+    /// `maxQueuedBytes` and `maxQueuedSamples`: the budgets of samples handed to JavaScript and
+    /// not yet released; `spillFolder` (none: no spilling) and `spillLimitBytes`: where and how
+    /// much of the rest goes to disk.
     #[napi(constructor)]
-    pub fn new(max_queued_bytes: f64, spill_folder: Option<String>, spill_limit_bytes: f64) -> Self {
+    pub fn new(max_queued_bytes: f64, spill_folder: Option<String>, spill_limit_bytes: f64, max_queued_samples: Option<f64>) -> Self {
         let budget = if max_queued_bytes.is_finite() && max_queued_bytes >= 1.0 { max_queued_bytes as usize } else { 64 << 20 };
+        let max_samples = match max_queued_samples {
+            Some(n) if n.is_finite() && n >= 1.0 => n as usize,
+            _ => usize::MAX,
+        };
         let limit = if spill_limit_bytes.is_finite() && spill_limit_bytes >= 0.0 { spill_limit_bytes as u64 } else { 4 << 30 };
         NativeSession {
             inner: Arc::new(Inner {
                 session: Mutex::new(None),
-                gate: Arc::new(Gate { state: Mutex::new(GateState { queued: 0, paused: false, closed: false }), room: Condvar::new(), budget }),
+                gate: Arc::new(Gate { state: Mutex::new(GateState { queued: 0, samples: 0, paused: false, closed: false }), room: Condvar::new(), budget, max_samples }),
                 spill: Arc::new(Spill { state: Mutex::new(SpillState::default()), written: Condvar::new(), drained: Condvar::new(), folder: spill_folder.filter(|f| !f.is_empty()).map(PathBuf::from), limit }),
                 next_id: AtomicU32::new(1),
                 subscribers: Mutex::new(HashMap::new()),
@@ -419,19 +519,21 @@ impl NativeSession {
         })
     }
 
-    /// Subscribes: `callback(key, payload, isDelete, receivedAtMs)` for each sample. Resolves with an id.
+    /// Subscribes: `callback(key, payload, isDelete, receivedAtMs, cost)` for each sample, which
+    /// JavaScript gives back with `release(cost, 1)` once done with it. Resolves with an id.
     #[napi]
     pub fn subscribe(&self, env: Env, key: String, callback: JsFunction) -> Result<AsyncTask<Job>> {
         let mut tsfn: ThreadsafeFunction<SampleMsg, ErrorStrategy::Fatal> =
             callback.create_threadsafe_function(0, |ctx: ThreadSafeCallContext<SampleMsg>| {
-                let SampleMsg { key, payload, delete, received_ms, cost, gate } = ctx.value;
-                gate.release(cost);
+                // JavaScript gives the sample's place in the gate back (`release`) once done with it.
+                let SampleMsg { key, payload, delete, received_ms, cost } = ctx.value;
                 let env = ctx.env;
                 let args: Vec<JsUnknown> = vec![
                     env.create_string_from_std(key)?.into_unknown(),
                     env.create_buffer_with_data(payload)?.into_raw().into_unknown(),
                     env.get_boolean(delete)?.into_unknown(),
                     env.create_double(received_ms)?.into_unknown(),
+                    env.create_double(cost as f64)?.into_unknown(),
                 ];
                 Ok(args)
             })?;
@@ -451,7 +553,7 @@ impl NativeSession {
                     let key = sample.key_expr().as_str().to_string();
                     let cost = payload.len() + key.len() + 64;
                     let delete = sample.kind() == SampleKind::Delete;
-                    let msg = SampleMsg { key, payload, delete, received_ms, cost, gate: gate.clone() };
+                    let msg = SampleMsg { key, payload, delete, received_ms, cost };
                     deliver(&spill, &gate, id, &tsfn, msg);
                 })
                 .wait();
@@ -626,10 +728,22 @@ impl NativeSession {
         self.inner.gate.set_paused(paused);
     }
 
-    /// Bytes of samples handed to JavaScript and not yet delivered.
+    /// Bytes of samples handed to JavaScript and not yet released.
     #[napi]
     pub fn queued_bytes(&self) -> f64 {
-        self.inner.gate.queued() as f64
+        self.inner.gate.queued().0 as f64
+    }
+
+    /// Samples handed to JavaScript and not yet released.
+    #[napi]
+    pub fn queued_samples(&self) -> f64 {
+        self.inner.gate.queued().1 as f64
+    }
+
+    /// Gives back `samples` samples of `bytes` in all (their `cost`s) that JavaScript is done with.
+    #[napi]
+    pub fn release(&self, bytes: f64, samples: u32) {
+        self.inner.gate.release(bytes as usize, samples as usize);
     }
 
     /// Bytes waiting in the spill file.
@@ -701,7 +815,7 @@ fn deliver(spill: &Arc<Spill>, gate: &Arc<Gate>, id: u32, tsfn: &SampleFn, msg: 
             drop(st);
             let cost = msg.cost;
             if tsfn.call(msg, ThreadsafeFunctionCallMode::NonBlocking) != Status::Ok {
-                gate.release(cost);
+                gate.release(cost, 1);
             }
             return;
         }
@@ -730,7 +844,7 @@ fn deliver(spill: &Arc<Spill>, gate: &Arc<Gate>, id: u32, tsfn: &SampleFn, msg: 
             drop(st);
             let cost = msg.cost;
             if gate.acquire(cost) && tsfn.call(msg, ThreadsafeFunctionCallMode::NonBlocking) != Status::Ok {
-                gate.release(cost);
+                gate.release(cost, 1);
             }
             return;
         }

@@ -21,6 +21,14 @@ export interface Sample {
    * waiting for the garbage collector. Absent or false: leave the buffer alone.
    */
   readonly owned?: boolean;
+  /**
+   * Present when the bus counts received samples against a receive budget until the receiver
+   * is done with them (NativeZenohBus): call it during the callback to keep this sample counted
+   * after the callback returns, until the function it returns is called (once the event is
+   * stored or given up). Without a call, the sample stops counting when the callback returns.
+   * Calling the returned function again does nothing.
+   */
+  readonly hold?: () => () => void;
 }
 
 /**

@@ -9,8 +9,11 @@
  * and no bridge process: the daemon is a Zenoh peer like the Python HEROS peers, and Zenoh
  * itself reconnects lost peers and re-announces declarations.
  *
- * Flow control: samples not yet taken by JavaScript count against
- * {@link NativeZenohBusOptions.maxQueuedBytes}; beyond it, and while receiving is paused, they
+ * Flow control: received samples count against {@link NativeZenohBusOptions.maxQueuedBytes}
+ * and {@link NativeZenohBusOptions.maxQueuedSamples} from their arrival until the handler is done
+ * with them: until it returns, or, when it holds the sample ({@link Sample.hold}: archivers do,
+ * until the event is stored), until it lets go. So the memory of events in the daemon's hands
+ * stays within the budget, whatever the disk does. Beyond it, and while receiving is paused, they
  * go to a spill file in {@link NativeZenohBusOptions.spillFolder} (unlinked at once, so nothing
  * is left behind) and are handed on in arrival order once there is room. Zenoh's receive task
  * is not held: held beyond Zenoh's lease (10 s) it would cost the link to the sender and what
@@ -38,7 +41,7 @@ interface NativeSession {
   open(configFile: string | null, keys: string[], values: string[]): Promise<number>;
   zid(): string;
   connected(): Promise<number>;
-  subscribe(key: string, callback: (key: string, payload: Buffer, isDelete: boolean, receivedAt: number) => void): Promise<number>;
+  subscribe(key: string, callback: (key: string, payload: Buffer, isDelete: boolean, receivedAt: number, cost: number) => void): Promise<number>;
   unsubscribe(id: number): Promise<number>;
   declareQueryable(key: string, callback: (queryId: number, key: string, payload: Buffer | null) => void): Promise<number>;
   undeclareQueryable(id: number): Promise<number>;
@@ -50,11 +53,13 @@ interface NativeSession {
   put(key: string, payload: Buffer, encoding: string | null, block?: boolean): Promise<number>;
   setPaused(paused: boolean): void;
   queuedBytes(): number;
+  queuedSamples(): number;
+  release(bytes: number, samples: number): void;
   close(): Promise<number>;
 }
 
 interface Addon {
-  NativeSession: new (maxQueuedBytes: number, spillFolder: string | null, spillLimitBytes: number) => NativeSession;
+  NativeSession: new (maxQueuedBytes: number, spillFolder: string | null, spillLimitBytes: number, maxQueuedSamples: number) => NativeSession;
 }
 
 /** File name of the built addon under `.tools/native/`. */
@@ -74,8 +79,19 @@ export interface NativeZenohBusOptions {
   multicastScouting?: boolean;
   /** Extra settings `KEY:VALUE`, VALUE in JSON5 (`transport/link/tx/queue/congestion_control/drop/wait_before_drop:10000`). */
   cfg?: readonly string[];
-  /** Bytes of received samples that may wait for the JavaScript thread before the rest is spilled. @default 64 MiB */
+  /**
+   * Bytes of received samples that may be in the daemon's hands (waiting for the JavaScript
+   * thread, or held by a handler) before the rest is spilled. A sample bigger than this passes
+   * alone. @default 32 MiB
+   */
   maxQueuedBytes?: number;
+  /** Received samples that may be in the daemon's hands (as `maxQueuedBytes`). @default 2048 */
+  maxQueuedSamples?: number;
+  /**
+   * A sample held longer than this stops counting against the budgets (a handler that never
+   * lets go must not stop receiving); logged. @default 30000
+   */
+  holdLimitMs?: number;
   /** Folder of the spill file (created when needed). @default the system's temporary folder */
   spillFolder?: string;
   /** Largest spill file, in bytes; beyond it samples wait for room, holding Zenoh's receive task. @default 4 GiB */
@@ -87,7 +103,11 @@ export interface NativeZenohBusOptions {
 }
 
 /** Default of {@link NativeZenohBusOptions.maxQueuedBytes}. */
-export const DEFAULT_MAX_QUEUED_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_MAX_QUEUED_BYTES = 32 * 1024 * 1024;
+/** Default of {@link NativeZenohBusOptions.maxQueuedSamples}. */
+export const DEFAULT_MAX_QUEUED_SAMPLES = 2048;
+/** Default of {@link NativeZenohBusOptions.holdLimitMs}. */
+export const DEFAULT_HOLD_LIMIT_MS = 30_000;
 /** Default of {@link NativeZenohBusOptions.spillLimitBytes}. */
 export const DEFAULT_SPILL_LIMIT_BYTES = 4 * 1024 * 1024 * 1024;
 
@@ -153,6 +173,11 @@ export class NativeZenohBus implements Bus {
   #keepAlive: NodeJS.Timeout | undefined;
   /** Whether the spill file was non-empty when last looked at. */
   #spilling = false;
+  /** Samples held by handlers, oldest first: id → cost and when handed over. */
+  readonly #holds = new Map<number, { cost: number; at: number }>();
+  #nextHold = 0;
+  /** Samples whose hold outlived `holdLimitMs`. */
+  #expiredHolds = 0;
 
   constructor(options: NativeZenohBusOptions = {}) {
     this.#options = options;
@@ -192,18 +217,28 @@ export class NativeZenohBus implements Bus {
     let closed = false;
     const id = await this.#call(
       () =>
-        native.subscribe(keyExpr, (key, payload, isDelete, receivedAt) => {
-          if (closed) return;
+        native.subscribe(keyExpr, (key, payload, isDelete, receivedAt, cost) => {
           // HEROS never deletes; a DELETE has no payload an archiver could store.
-          if (isDelete) {
-            this.#logger.debug({ key }, 'ignoring a Zenoh DELETE sample');
+          if (closed || isDelete) {
+            if (isDelete && !closed) this.#logger.debug({ key }, 'ignoring a Zenoh DELETE sample');
+            native.release(cost, 1);
             return;
           }
+          let held = false;
+          const hold = (): (() => void) => {
+            if (held) return noop;
+            held = true;
+            return this.#hold(native, cost);
+          };
           try {
             // The addon gives every sample a buffer of its own (offset 0, whole buffer).
-            handler({ key, payload, receivedAt, owned: true });
+            handler({ key, payload, receivedAt, owned: true, hold });
           } catch (err) {
             this.#logger.error({ keyExpr, err: describeCause(err) }, 'a sample handler threw; handlers must catch their own errors');
+          }
+          if (!held) {
+            held = true;
+            native.release(cost, 1);
           }
         }),
       `subscribing to ${keyExpr}`,
@@ -270,9 +305,47 @@ export class NativeZenohBus implements Bus {
     return this.#paused;
   }
 
-  /** Bytes received and not yet handed to a handler (the spill file not counted). */
+  /** Bytes received and not yet released by a handler (the spill file not counted). */
   get queuedBytes(): number {
     return this.#native?.queuedBytes() ?? 0;
+  }
+
+  /** Samples received and not yet released by a handler (the spill file not counted). */
+  get queuedSamples(): number {
+    return this.#native?.queuedSamples() ?? 0;
+  }
+
+  /** Keeps a sample counted until the returned function is called (once), or `holdLimitMs` passes. */
+  #hold(native: NativeSession, cost: number): () => void {
+    const id = this.#nextHold++;
+    this.#holds.set(id, { cost, at: performance.now() });
+    return () => {
+      if (this.#holds.delete(id)) native.release(cost, 1);
+    };
+  }
+
+  /** Stops counting holds older than `holdLimitMs`, and says so. */
+  #expireHolds(): void {
+    const native = this.#native;
+    if (!native) return;
+    const limit = this.#options.holdLimitMs ?? DEFAULT_HOLD_LIMIT_MS;
+    const before = performance.now() - limit;
+    let n = 0;
+    let bytes = 0;
+    // Oldest first (a Map keeps insertion order): stop at the first young one.
+    for (const [id, h] of this.#holds) {
+      if (h.at > before) break;
+      this.#holds.delete(id);
+      n++;
+      bytes += h.cost;
+    }
+    if (n === 0) return;
+    native.release(bytes, n);
+    this.#expiredHolds += n;
+    this.#logger.warn(
+      { samples: n, bytes, total: this.#expiredHolds, holdLimitMs: limit },
+      'samples held for longer than the hold limit no longer count against the receive buffer (an actor is slow to store them)',
+    );
   }
 
   /** Bytes waiting in the spill file. */
@@ -320,7 +393,12 @@ export class NativeZenohBus implements Bus {
     const settings = nativeSettings(this.#options);
     const addonPath = this.#options.addonPath ?? defaultAddonPath();
     const addon = loadAddon(addonPath);
-    const native = new addon.NativeSession(this.#options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES, this.#options.spillFolder ?? os.tmpdir(), this.#options.spillLimitBytes ?? DEFAULT_SPILL_LIMIT_BYTES);
+    const native = new addon.NativeSession(
+      this.#options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
+      this.#options.spillFolder ?? os.tmpdir(),
+      this.#options.spillLimitBytes ?? DEFAULT_SPILL_LIMIT_BYTES,
+      this.#options.maxQueuedSamples ?? DEFAULT_MAX_QUEUED_SAMPLES,
+    );
     if (this.#paused) native.setPaused(true);
     try {
       await native.open(
@@ -338,9 +416,18 @@ export class NativeZenohBus implements Bus {
     }
     this.#native = native;
     this.#state = 'connected';
-    this.#keepAlive = setInterval(() => this.#watchSpill(), 1000);
+    this.#keepAlive = setInterval(() => {
+      this.#watchSpill();
+      this.#expireHolds();
+    }, 1000);
     this.#logger.info(
-      { zid: native.zid(), settings: Object.fromEntries(settings), configFile: this.#options.configFile, maxQueuedBytes: this.#options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES },
+      {
+        zid: native.zid(),
+        settings: Object.fromEntries(settings),
+        configFile: this.#options.configFile,
+        maxQueuedBytes: this.#options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
+        maxQueuedSamples: this.#options.maxQueuedSamples ?? DEFAULT_MAX_QUEUED_SAMPLES,
+      },
       'in-process Zenoh session open',
     );
     this.#emit({ type: 'connected' });
@@ -382,6 +469,7 @@ export class NativeZenohBus implements Bus {
     const native = this.#native;
     this.#state = 'closed';
     this.#native = undefined;
+    this.#holds.clear();
     clearInterval(this.#keepAlive);
     this.#keepAlive = undefined;
     if (!native) return;

@@ -16,8 +16,8 @@ const SENDER = path.join(repoRoot, 'test', 'interop', 'native-sender.mjs');
  * A sender in its own process (test/interop/native-sender.mjs), connected to `endpoint`: the
  * receiving thread here can then be kept busy while samples keep coming.
  */
-async function startSender(endpoint: string, key: string, count: number, bytes: number): Promise<{ reach(arrived: () => boolean): Promise<void>; go(): Promise<void> }> {
-  const proc = startGroupProcess('native-sender', process.execPath, [SENDER, defaultAddonPath(), endpoint, key, String(count), String(bytes)]);
+async function startSender(endpoint: string, key: string, count: number, bytes: number, numbered = false): Promise<{ reach(arrived: () => boolean): Promise<void>; go(): Promise<void> }> {
+  const proc = startGroupProcess('native-sender', process.execPath, [SENDER, defaultAddonPath(), endpoint, key, String(count), String(bytes), ...(numbered ? ['numbered'] : [])]);
   const said = async (word: string, from: number): Promise<void> =>
     waitFor(
       () => {
@@ -185,6 +185,92 @@ describe('NativeZenohBus: an in-process Zenoh session with a Python LocalHERO as
       // One sample may pass alone when it exceeds the rest of the budget: budget plus one sample at most.
       expect(maxQueued).toBeGreaterThan(0);
       expect(maxQueued).toBeLessThanOrEqual(budget + 20 * 1024 + 256);
+      await sub.close();
+    } finally {
+      await receiver.close();
+    }
+  }, 60_000);
+
+  test('samples a handler holds keep counting until it lets go: beyond maxQueuedSamples the rest (3 MiB of 1 KiB samples) is spilled and handed on in order as it lets go', async () => {
+    const endpoint = `tcp/127.0.0.1:${await findFreePort()}`;
+    const max = 50;
+    const receiver = await NativeZenohBus.open({ listen: [endpoint], multicastScouting: false, maxQueuedSamples: max, spillFolder });
+    try {
+      const got: number[] = [];
+      const intact: boolean[] = [];
+      const held: (() => void)[] = [];
+      let holding = false;
+      let probes = 0;
+      const sub = await receiver.subscribe('test/hold', (s) => {
+        if (!holding || s.payload.length < 4) {
+          probes++;
+          return;
+        }
+        const i = s.payload.readUInt32LE(0);
+        got.push(i);
+        intact.push(s.payload.length === 1024 && s.payload.subarray(4).every((b) => b === i % 256));
+        held.push(s.hold!());
+      });
+      const n = 3000;
+      const sender = await startSender(endpoint, 'test/hold', n, 1024, true);
+      await sender.reach(() => probes > 0);
+      holding = true;
+      await sender.go();
+      await waitFor(() => got.length === max && receiver.spilledBytes > 2 * MiB, `${max} handed over and the rest spilled (have ${got.length}, ${receiver.spilledBytes} bytes spilled)`, 30_000);
+      await new Promise((r) => setTimeout(r, 300));
+      // Nothing more while the handler holds them all.
+      expect(got).toHaveLength(max);
+      expect(receiver.queuedSamples).toBe(max);
+      // Letting go of some is not enough: the spill hands on again below three quarters.
+      for (const letGo of held.splice(0, 5)) letGo();
+      await new Promise((r) => setTimeout(r, 200));
+      expect(got).toHaveLength(max);
+      // Letting go as they come: every one arrives, in order and intact, and the spill file empties.
+      while (got.length < n) {
+        for (const letGo of held.splice(0)) letGo();
+        await new Promise((r) => setTimeout(r, 5));
+        if (receiver.spilledTotal === 0) throw new Error('nothing was spilled');
+      }
+      for (const letGo of held.splice(0)) letGo();
+      expect(got).toEqual(Array.from({ length: n }, (_, i) => i));
+      expect(intact.every(Boolean)).toBe(true);
+      expect(receiver.spilledBytes).toBe(0);
+      expect(receiver.queuedSamples).toBe(0);
+      expect(receiver.queuedBytes).toBe(0);
+      await sub.close();
+    } finally {
+      await receiver.close();
+    }
+  }, 90_000);
+
+  test('a sample held beyond holdLimitMs stops counting, with a warning, so that receiving goes on', async () => {
+    const endpoint = `tcp/127.0.0.1:${await findFreePort()}`;
+    const logger = recordingLogger();
+    const receiver = await NativeZenohBus.open({ listen: [endpoint], multicastScouting: false, maxQueuedSamples: 5, holdLimitMs: 1000, spillFolder, logger });
+    try {
+      const got: number[] = [];
+      let holding = false;
+      let probes = 0;
+      const sub = await receiver.subscribe('test/hold-limit', (s) => {
+        if (!holding || s.payload.length < 4) {
+          probes++;
+          return;
+        }
+        got.push(s.payload.readUInt32LE(0));
+        s.hold!(); // never let go
+      });
+      const sender = await startSender(endpoint, 'test/hold-limit', 12, 64, true);
+      await sender.reach(() => probes > 0);
+      holding = true;
+      await sender.go();
+      await waitFor(() => got.length === 5, 'the first five', 10_000);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(got).toHaveLength(5);
+      // Each second the holds older than a second stop counting: the rest follows, in order.
+      await waitFor(() => got.length === 12, `all 12 (have ${got.length})`, 15_000);
+      expect(got).toEqual(Array.from({ length: 12 }, (_, i) => i));
+      const warning = logger.entries.find((l) => l.level === 'warn' && /hold limit/.test(l.msg));
+      expect(warning?.obj).toMatchObject({ holdLimitMs: 1000 });
       await sub.close();
     } finally {
       await receiver.close();

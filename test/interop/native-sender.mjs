@@ -3,17 +3,18 @@
  * the test's JavaScript thread is kept busy meanwhile, which a sender in the same process
  * would be held up by.
  *
- *   node native-sender.mjs <addon> <connect-endpoint> <key> <count> <bytes>
+ *   node native-sender.mjs <addon> <connect-endpoint> <key> <count> <bytes> [numbered]
  *
  * Prints "connected" once a peer is there, waits for a line on stdin, publishes sample i
- * (`bytes` bytes of value i % 256) for i in 0..count-1 with Zenoh's "block" congestion control
+ * (`bytes` bytes of value i % 256; with `numbered`, i as a 32-bit little-endian number in its
+ * first four bytes) for i in 0..count-1 with Zenoh's "block" congestion control
  * (so that what the receiver does, not this sender's queue, decides what arrives), prints
  * "done" and exits.
  */
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 
-const [addon, endpoint, key, count, bytes] = process.argv.slice(2);
+const [addon, endpoint, key, count, bytes, numbered] = process.argv.slice(2);
 const { NativeSession } = createRequire(import.meta.url)(addon);
 const session = new NativeSession(1 << 20, null, 0);
 await session.open(null, ['mode', 'connect/endpoints', 'listen/endpoints', 'scouting/multicast/enabled'], ['"peer"', JSON.stringify([endpoint]), '["tcp/127.0.0.1:0"]', 'false']);
@@ -26,7 +27,11 @@ for await (const line of lines) {
     console.log('probed');
     continue;
   }
-  for (let i = 0; i < Number(count); i++) await session.put(key, Buffer.alloc(Number(bytes), i % 256), null, true);
+  for (let i = 0; i < Number(count); i++) {
+    const sample = Buffer.alloc(Number(bytes), i % 256);
+    if (numbered === 'numbered') sample.writeUInt32LE(i, 0);
+    await session.put(key, sample, null, true);
+  }
   console.log('done');
   break;
 }
