@@ -51,6 +51,8 @@ struct GateState {
     samples: usize,
     paused: bool,
     closed: bool,
+    /// Threads waiting on `room` (none most of the time: then a release wakes no one).
+    waiting: usize,
 }
 
 impl GateState {
@@ -86,7 +88,7 @@ impl Gate {
                 s.samples += 1;
                 return true;
             }
-            s = self.room.wait(s).unwrap_or_else(|e| e.into_inner());
+            s = self.wait(s);
         }
     }
 
@@ -112,7 +114,7 @@ impl Gate {
             if s.has_low_room(self.budget, self.max_samples) {
                 return true;
             }
-            s = self.room.wait(s).unwrap_or_else(|e| e.into_inner());
+            s = self.wait(s);
         }
     }
 
@@ -133,8 +135,22 @@ impl Gate {
         let mut s = lock(&self.state);
         s.queued = s.queued.saturating_sub(bytes);
         s.samples = s.samples.saturating_sub(samples);
+        // Waiters wait for three quarters (the drainer) or for a sample to fit (a receive task
+        // without a spill file), neither of which the budgets above three quarters give: no
+        // wake-up per sample let go while the daemon works through a full buffer.
+        let wake = s.waiting > 0 && (s.samples == 0 || s.has_low_room(self.budget, self.max_samples));
         drop(s);
-        self.room.notify_all();
+        if wake {
+            self.room.notify_all();
+        }
+    }
+
+    /// Waits on `room`, counted in `waiting`.
+    fn wait<'a>(&self, mut s: MutexGuard<'a, GateState>) -> MutexGuard<'a, GateState> {
+        s.waiting += 1;
+        let mut s = self.room.wait(s).unwrap_or_else(|e| e.into_inner());
+        s.waiting -= 1;
+        s
     }
 
     fn set_paused(&self, paused: bool) {
@@ -471,7 +487,7 @@ impl NativeSession {
         NativeSession {
             inner: Arc::new(Inner {
                 session: Mutex::new(None),
-                gate: Arc::new(Gate { state: Mutex::new(GateState { queued: 0, samples: 0, paused: false, closed: false }), room: Condvar::new(), budget, max_samples }),
+                gate: Arc::new(Gate { state: Mutex::new(GateState { queued: 0, samples: 0, paused: false, closed: false, waiting: 0 }), room: Condvar::new(), budget, max_samples }),
                 spill: Arc::new(Spill { state: Mutex::new(SpillState::default()), written: Condvar::new(), drained: Condvar::new(), folder: spill_folder.filter(|f| !f.is_empty()).map(PathBuf::from), limit }),
                 next_id: AtomicU32::new(1),
                 subscribers: Mutex::new(HashMap::new()),
