@@ -111,8 +111,11 @@ describe('storeBatch: archivers that store several events per call', () => {
     await until(() => boss.status()[0]?.stats?.stored === 10, 30_000);
     expect(BatchArchiver.calls.get('batch-reject')![0]).toEqual(range(10));
     expect(BatchArchiver.stored.get('batch-reject')!.sort((a, b) => (a as number) - (b as number))).toEqual(range(10));
-    // Each event failed twice (the rejection, then the short outcome list).
-    expect(boss.status()[0]?.stats).toMatchObject({ stored: 10, retried: 20, deadLettered: 0 });
+    // Each event failed with the rejection, and those of the second call again with its short
+    // outcome list (the retries' backoff may split them over more than one call).
+    const second = BatchArchiver.calls.get('batch-reject')![1]!.length;
+    expect(second).toBeGreaterThan(0);
+    expect(boss.status()[0]?.stats).toMatchObject({ stored: 10, retried: 10 + second, deadLettered: 0 });
   });
 
   it('aborts a call past store_timeout_ms and retries its events', async () => {
