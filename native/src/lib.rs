@@ -293,7 +293,6 @@ impl Spill {
             let len = (st.flushed - pos).min(SPILL_RBUF_BYTES as u64) as usize;
             st.rbuf.resize(len, 0);
             st.rbuf_pos = pos;
-            let file = st.file.as_ref().ok_or("no spill file")?;
             file.read_exact_at(&mut st.rbuf[..len], pos).map_err(|e| format!("reading the receive spill file: {e}"))?;
         }
         let at = (pos - st.rbuf_pos) as usize;
@@ -371,7 +370,7 @@ fn drain(spill: Arc<Spill>, gate: Arc<Gate>) {
         }
         match Spill::read(&mut st) {
             Ok((id, delete, received_ms, key, payload)) => {
-                let cost = payload.len() + key.len() + 64;
+                let cost = sample_cost(&key, &payload);
                 gate.force_acquire(cost);
                 let msg = SampleMsg { key, payload, delete, received_ms, cost };
                 // Under the lock, so that a sample delivered directly cannot overtake it.
@@ -390,6 +389,11 @@ fn drain(spill: Arc<Spill>, gate: Arc<Gate>) {
             }
         }
     }
+}
+
+/// What a sample counts against the gate's byte budget: its key and payload, and some overhead.
+fn sample_cost(key: &str, payload: &[u8]) -> usize {
+    payload.len() + key.len() + 64
 }
 
 struct SampleMsg {
@@ -567,7 +571,7 @@ impl NativeSession {
                     let received_ms = now_ms();
                     let payload = sample.payload().to_bytes().into_owned();
                     let key = sample.key_expr().as_str().to_string();
-                    let cost = payload.len() + key.len() + 64;
+                    let cost = sample_cost(&key, &payload);
                     let delete = sample.kind() == SampleKind::Delete;
                     let msg = SampleMsg { key, payload, delete, received_ms, cost };
                     deliver(&spill, &gate, id, &tsfn, msg);
